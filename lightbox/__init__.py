@@ -1,0 +1,1 @@
+"""Lightbox: the data platform of a photo marketplace."""

@@ -1,0 +1,1 @@
+"""Sub-commands of the platform itself (db, seed, run, demo, up)."""

@@ -1,0 +1,78 @@
+"""``lightbox db|seed|run|demo|up``: the platform's own sub-commands."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("db", help="the embedded PostgreSQL server")
+    p.add_argument("action", choices=["start", "stop", "status", "url"])
+    p.add_argument("--database", default="lightbox", help="database for 'url' (lightbox or airflow)")
+    p.set_defaults(func=cmd_db)
+
+    p = subparsers.add_parser("seed", help="write a deterministic sample marketplace into the landing folder")
+    p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    p.add_argument("--out", help="landing folder to write (default: LIGHTBOX_LANDING)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
+    p.set_defaults(func=cmd_seed)
+
+    p = subparsers.add_parser("run", help="run DAGs once, in dependency order (default: all)")
+    p.add_argument("dag_ids", nargs="*", metavar="DAG_ID")
+    p.add_argument("--landing", help="landing folder (default: LIGHTBOX_LANDING)")
+    p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser("demo", help="database, sample data, sample sites, every DAG, a summary")
+    p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    p.set_defaults(func=cmd_demo)
+
+    p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C")
+    p.add_argument("--port", type=int, default=8080, help="Airflow UI port")
+    p.set_defaults(func=cmd_up)
+
+
+def cmd_db(args) -> int:
+    from lightbox import db
+
+    if args.action == "start":
+        url = db.setup()
+        print(f"PostgreSQL is running; warehouse: {url}")
+        return 0
+    if args.action == "stop":
+        print("stopped" if db.stop() else "not running (or not embedded)")
+        return 0
+    if args.action == "status":
+        info = db.status()
+        for key, value in info.items():
+            print(f"{key}: {value}")
+        return 0 if info.get("running") else 1
+    print(db.server_url(args.database))
+    return 0
+
+
+def cmd_seed(args) -> int:
+    from lightbox.config import settings
+    from lightbox.seed import generate
+
+    out = args.out or str(settings().landing)
+    summary = generate(out, scale=args.scale, seed=args.seed)
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from lightbox import runner
+
+    return runner.exit_code(runner.run_dags(args.dag_ids, landing=args.landing))
+
+
+def cmd_demo(args) -> int:
+    from lightbox import demo
+
+    return demo.run_demo(scale=args.scale)
+
+
+def cmd_up(args) -> int:
+    from lightbox import demo
+
+    return demo.run_up(port=args.port)

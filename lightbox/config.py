@@ -1,0 +1,113 @@
+"""Lightbox configuration: every setting read from the environment, with the defaults of
+shared/DESIGN.md. Read it through ``settings()`` at call time (never at import), so that
+tests and the CLI can change the environment between calls."""
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The fixed DAG ids, in the order `lightbox run` runs them (upstream first).
+DAG_ORDER = (
+    "ingest_landing",
+    "licensing_train_model",
+    "licensing_score_submissions",
+    "exclusivity_audit",
+    "infringement_sweep",
+    "settlement_reconcile",
+    "replication_sync",
+    "marts_build",
+    "quality_report",
+)
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    uri: str
+    enforceable: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str | None  # None: the embedded server
+    landing: Path
+    object_store: str
+    regions: tuple[Region, ...]
+    own_domains: tuple[str, ...]
+    crawl_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    photographer_share: Decimal
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def evidence_uri(self) -> str:
+        return self.object_store.rstrip("/") + "/evidence"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.home / "docs"
+
+    def region(self, code: str) -> Region:
+        for region in self.regions:
+            if region.code == code:
+                return region
+        raise KeyError(f"unknown region {code!r}; LIGHTBOX_REGIONS is {','.join(r.code for r in self.regions)}")
+
+
+def _truthy(value: str) -> bool:
+    value = value.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def settings(env: dict[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    home = Path(env.get("LIGHTBOX_HOME") or "./.lightbox").expanduser().resolve()
+    landing = Path(env.get("LIGHTBOX_LANDING") or home / "landing").expanduser().resolve()
+    object_store = env.get("LIGHTBOX_OBJECT_STORE") or f"file://{home / 'objects'}"
+    regions = []
+    for code in _split(env.get("LIGHTBOX_REGIONS", "cn,eu")):
+        code = code.lower()
+        key = code.upper()
+        uri = env.get(f"LIGHTBOX_REGION_{key}_URI") or f"file://{home / 'regions' / code}"
+        enforceable = _truthy(env.get(f"LIGHTBOX_REGION_{key}_ENFORCEABLE", "true"))
+        regions.append(Region(code, uri, enforceable))
+    share = Decimal(env.get("LIGHTBOX_PHOTOGRAPHER_SHARE", "0.50"))
+    if not Decimal(0) <= share <= Decimal(1):
+        raise ValueError(f"LIGHTBOX_PHOTOGRAPHER_SHARE must be between 0 and 1, got {share}")
+    return Settings(
+        home=home,
+        database_url=env.get("LIGHTBOX_DATABASE_URL") or None,
+        landing=landing,
+        object_store=object_store,
+        regions=tuple(regions),
+        own_domains=tuple(d.lower().lstrip(".") for d in _split(env.get("LIGHTBOX_OWN_DOMAINS", ""))),
+        crawl_allow_networks=tuple(
+            ipaddress.ip_network(n, strict=False) for n in _split(env.get("LIGHTBOX_CRAWL_ALLOW_NETWORKS", ""))
+        ),
+        photographer_share=share,
+    )

@@ -1,0 +1,1 @@
+"""The landing folder: its contract, row validation and the set-based loader."""

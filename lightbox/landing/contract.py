@@ -1,0 +1,265 @@
+"""The landing contract of shared/DESIGN.md as data: every source's folder, key and typed
+columns. The raw tables, the validation and the sample-data generator all read it from here.
+
+Each source ``s`` has two tables in schema ``raw``:
+- ``raw.s_history``: every version of every key that ever arrived (file, line, arrival time);
+- ``raw.s``: the current row per key (the later ``updated_at`` wins; without ``updated_at``,
+  or on a tie, the later file, then the later line).
+Both carry ``extra`` (jsonb: unknown columns, kept) and ``_file_id``, ``_line``,
+``_arrived_at``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # id, text, int, numeric, bool, timestamptz, date, country, currency, enum, url, sha256
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def sql_type(self) -> str:
+        return {
+            "id": "text",
+            "text": "text",
+            "int": "bigint",
+            "numeric": "numeric",
+            "bool": "boolean",
+            "timestamptz": "timestamptz",
+            "date": "date",
+            "country": "text",
+            "currency": "text",
+            "enum": "text",
+            "url": "text",
+            "sha256": "text",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def has_updated_at(self) -> bool:
+        return "updated_at" in self.column_names
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name, type_="text", required=False, choices=()):
+    return Column(name, type_, required, tuple(choices))
+
+
+TS = "timestamptz"
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            "users",
+            ("user_id",),
+            (
+                _c("user_id", "id", True),
+                _c("username", "text", True),
+                _c("country", "country"),
+                _c("joined_at", TS, True),
+                _c("auto_licensing", "bool", True),
+                _c("default_exclusive", "bool", True),
+                _c("updated_at", TS, True),
+                _c("deleted_at", TS),
+            ),
+        ),
+        Source(
+            "photos",
+            ("photo_id",),
+            (
+                _c("photo_id", "id", True),
+                _c("owner_id", "id", True),
+                _c("uploaded_at", TS, True),
+                _c("title"),
+                _c("description"),
+                _c("keywords"),
+                _c("category"),
+                _c("width", "int"),
+                _c("height", "int"),
+                _c("camera_make"),
+                _c("camera_model"),
+                _c("focal_length_mm", "numeric"),
+                _c("aperture", "numeric"),
+                _c("iso", "int"),
+                _c("exposure_s", "numeric"),
+                _c("has_people", "bool"),
+                _c("has_property", "bool"),
+                _c("model_release", "bool"),
+                _c("property_release", "bool"),
+                _c("submitted_for_licensing", "bool", True),
+                _c("removed_from_licensing", "bool", True),
+                _c("exclusive", "bool"),
+                _c("image_path", "text", True),
+                _c("sha256", "sha256"),
+                _c("updated_at", TS, True),
+                _c("deleted_at", TS),
+            ),
+        ),
+        Source(
+            "inspections",
+            ("photo_id", "decided_at"),
+            (
+                _c("photo_id", "id", True),
+                _c("inspector_id", "id", True),
+                _c("decision", "enum", True, ("accepted", "rejected", "changes_required")),
+                _c("reason"),
+                _c("decided_at", TS, True),
+            ),
+        ),
+        Source(
+            "sales",
+            ("sale_id",),
+            (
+                _c("sale_id", "id", True),
+                _c("photo_id", "id", True),
+                _c("sold_at", TS, True),
+                _c("license_type"),
+                _c("amount", "numeric", True),
+                _c("currency", "currency", True),
+            ),
+        ),
+        Source(
+            "licenses",
+            ("license_id",),
+            (
+                _c("license_id", "id", True),
+                _c("photo_id", "id", True),
+                _c("licensee"),
+                _c("licensee_domain"),
+                _c("starts_at", TS, True),
+                _c("ends_at", TS),
+            ),
+        ),
+        Source(
+            "region_consents",
+            ("event_id",),
+            (
+                _c("event_id", "id", True),
+                _c("user_id", "id", True),
+                _c("region", "text", True),
+                _c("photo_id", "id"),
+                _c("action", "enum", True, ("grant", "revoke")),
+                _c("at", TS, True),
+            ),
+        ),
+        Source(
+            "stock_listings",
+            ("site", "listing_id"),
+            (
+                _c("site", "id", True),
+                _c("listing_id", "id", True),
+                _c("listing_url", "url"),
+                _c("image_url", "url", True),
+                _c("contributor"),
+                _c("title"),
+                _c("listed_at", TS),
+            ),
+        ),
+        Source(
+            "settlement_reports",
+            ("partner", "report_id", "line_id"),
+            (
+                _c("partner", "id", True),
+                _c("report_id", "id", True),
+                _c("line_id", "id", True),
+                _c("case_ref"),
+                _c("photo_id", "id"),
+                _c("infringer_domain"),
+                _c("gross_amount", "numeric", True),
+                _c("currency", "currency", True),
+                _c("partner_fee", "numeric", True),
+                _c("collected_at", TS, True),
+            ),
+        ),
+        Source(
+            "fx_rates",
+            ("rate_date", "currency"),
+            (
+                _c("rate_date", "date", True),
+                _c("currency", "currency", True),
+                _c("usd_per_unit", "numeric", True),
+            ),
+        ),
+        Source(
+            "crawl_seeds",
+            ("url",),
+            (
+                _c("url", "url", True),
+                _c("priority", "int"),
+                _c("max_depth", "int"),
+                _c("source", "enum", True, ("seed", "photographer_report")),
+                _c("reported_by", "id"),
+            ),
+        ),
+    )
+}
+
+META_COLUMNS = ("extra", "_file_id", "_line", "_arrived_at")
+
+
+def raw_ddl() -> str:
+    """DDL for the raw schema: bookkeeping, quarantine, and two tables per source."""
+    parts = [
+        """
+create schema if not exists raw;
+create table if not exists raw.landing_files (
+    file_id bigserial primary key,
+    source text not null,
+    path text not null,
+    sha256 text not null unique,
+    size_bytes bigint not null,
+    rows_total bigint not null default 0,
+    rows_loaded bigint not null default 0,
+    rows_quarantined bigint not null default 0,
+    status text not null default 'loading',
+    error text,
+    loaded_at timestamptz not null default now()
+);
+create table if not exists raw.quarantine (
+    quarantine_id bigserial primary key,
+    source text not null,
+    file text not null,
+    file_sha256 text not null,
+    line bigint not null,
+    reason text not null,
+    payload text,
+    loaded_at timestamptz not null default now(),
+    unique (file_sha256, line)
+);
+"""
+    ]
+    for source in SOURCES.values():
+        cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in source.columns)
+        key = ", ".join(source.key)
+        meta = "extra jsonb not null default '{}',\n    _file_id bigint not null,\n    _line bigint not null,\n    _arrived_at timestamptz not null"
+        parts.append(
+            f"""
+create table if not exists raw.{source.name}_history (
+    {cols},
+    {meta},
+    primary key ({key}, _file_id, _line)
+);
+create table if not exists raw.{source.name} (
+    {cols},
+    {meta},
+    primary key ({key})
+);
+"""
+        )
+    return "\n".join(parts)

@@ -1,0 +1,123 @@
+"""Test set-up shared by every suite: a real PostgreSQL server (embedded from pgserver, or
+the one ``LIGHTBOX_DATABASE_URL`` names), a fresh warehouse database per test cloned from a
+template that has the whole schema, and Airflow's metadata database for ``dag.test()``.
+
+The environment is set here, at import, before anything imports Airflow (as
+mozilla/telemetry-airflow does): Airflow reads its configuration once.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+
+import pytest
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+REPO = Path(__file__).resolve().parent.parent
+_EXTERNAL_URL = os.environ.get("LIGHTBOX_DATABASE_URL")
+# A short path: the embedded server's unix socket lives in it.
+_HOME = Path(tempfile.mkdtemp(prefix="lbt-", dir="/tmp"))
+os.environ["LIGHTBOX_HOME"] = str(_HOME)
+os.environ["LIGHTBOX_LANDING"] = str(_HOME / "landing")
+os.environ.setdefault("LIGHTBOX_CRAWL_ALLOW_NETWORKS", "127.0.0.0/8")
+
+from lightbox import airflow_env, db  # noqa: E402
+
+TEMPLATE_DB = "lightbox_test_template"
+_SERVER_URL = _EXTERNAL_URL or db.server_url(db.WAREHOUSE_DB)
+db.ensure_database(db.AIRFLOW_DB)
+os.environ.update(airflow_env.airflow_environment())
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+
+
+def _admin():
+    conn = db.connect(db._with_database(_SERVER_URL, "postgres"))
+    conn.autocommit = True
+    return conn
+
+
+def _create_from_template(name: str) -> str:
+    conn = _admin()
+    with conn.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}" with (force)')
+        cur.execute(f'create database "{name}" template "{TEMPLATE_DB}"')
+    conn.close()
+    return db._with_database(_SERVER_URL, name)
+
+
+def _drop(name: str) -> None:
+    conn = _admin()
+    with conn.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}" with (force)')
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def warehouse_template() -> str:
+    """A database with the whole warehouse schema, cloned by ``db_url``."""
+    conn = _admin()
+    with conn.cursor() as cur:
+        cur.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
+        cur.execute(f'create database "{TEMPLATE_DB}"')
+    conn.close()
+    url = db._with_database(_SERVER_URL, TEMPLATE_DB)
+    db.apply_schema(url)
+    return url
+
+
+@pytest.fixture
+def db_url(warehouse_template, monkeypatch) -> str:
+    """A fresh warehouse database for one test; LIGHTBOX_DATABASE_URL (and Airflow's
+    lightbox_warehouse connection) point at it while the test runs."""
+    name = f"lbt_{uuid.uuid4().hex[:12]}"
+    url = _create_from_template(name)
+    monkeypatch.setenv("LIGHTBOX_DATABASE_URL", url)
+    monkeypatch.setenv("AIRFLOW_CONN_LIGHTBOX_WAREHOUSE", airflow_env.warehouse_connection_json(url))
+    yield url
+    _drop(name)
+
+
+@pytest.fixture
+def conn(db_url):
+    """A psycopg2 connection (autocommit) to the test's fresh database."""
+    connection = db.connect(db_url)
+    connection.autocommit = True
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata() -> None:
+    """Airflow's metadata database, migrated once per test session."""
+    airflow_env.ensure_metadata_db()
+
+
+@pytest.fixture
+def landing(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "landing"
+    path.mkdir()
+    monkeypatch.setenv("LIGHTBOX_LANDING", str(path))
+    return path
+
+
+@pytest.fixture
+def lightbox_home(tmp_path, monkeypatch) -> Path:
+    """A LIGHTBOX_HOME of the test's own for objects, models, evidence and regions. The
+    database stays the session's server: LIGHTBOX_DATABASE_URL is always set in tests."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("LIGHTBOX_HOME", str(home))
+    for name in ("LIGHTBOX_OBJECT_STORE", "LIGHTBOX_REGION_CN_URI", "LIGHTBOX_REGION_EU_URI"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _EXTERNAL_URL:
+        db._pg_ctl(_HOME / "pgdata", "stop", "-w", "-m", "fast")
+    shutil.rmtree(_HOME, ignore_errors=True)
