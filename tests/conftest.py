@@ -121,3 +121,34 @@ def pytest_sessionfinish(session, exitstatus):
     if not _EXTERNAL_URL:
         db._pg_ctl(_HOME / "pgdata", "stop", "-w", "-m", "fast")
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def run_dag(airflow_metadata, db_url):
+    """Run a DAG of ``dags/`` once with ``dag.test()`` against the test's fresh database and
+    return ``(dag_run, {task_id: state})``. Mapped tasks report their worst state."""
+
+    def _run(dag_id: str, conf: dict | None = None, logical_date=None):
+        from airflow.dag_processing.bundles.manager import DagBundlesManager
+        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+        from airflow.models import TaskInstance
+        from airflow.utils.session import create_session
+
+        bag = DagBag(dag_folder=str(REPO / "dags" / f"{dag_id}.py"))
+        assert not bag.import_errors, bag.import_errors
+        with create_session() as session:
+            DagBundlesManager().sync_bundles_to_db(session=session)
+        sync_bag_to_db(bag, "dags-folder", None)
+        dag = bag.get_dag(dag_id)
+        dag_run = dag.test(run_conf=conf, logical_date=logical_date)
+        states: dict[str, str] = {}
+        order = ["failed", "upstream_failed", "skipped", "success"]
+        with create_session() as session:
+            for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=dag_run.run_id):
+                state = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
+                previous = states.get(ti.task_id)
+                if previous is None or (state in order and (previous not in order or order.index(state) < order.index(previous))):
+                    states[ti.task_id] = state
+        return dag_run, states
+
+    return _run
