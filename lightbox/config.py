@@ -42,7 +42,11 @@ class Settings:
     own_domains: tuple[str, ...]
     crawl_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     photographer_share: Decimal
-    extra: dict = field(default_factory=dict)
+    # host -> IP overrides for the crawler's resolver ("name=ip,name=ip", like curl --resolve);
+    # the demo maps its sample sites to 127.0.0.1 this way.
+    crawl_resolve: dict = field(default_factory=dict)
+    # stock-site listing feeds for the exclusivity audit ("site=url,site=url")
+    stock_feeds: dict = field(default_factory=dict)
 
     @property
     def pgdata(self) -> Path:
@@ -110,4 +114,16 @@ def settings(env: dict[str, str] | None = None) -> Settings:
             ipaddress.ip_network(n, strict=False) for n in _split(env.get("LIGHTBOX_CRAWL_ALLOW_NETWORKS", ""))
         ),
         photographer_share=share,
+        crawl_resolve=_pairs(env.get("LIGHTBOX_CRAWL_RESOLVE", "")),
+        stock_feeds=_pairs(env.get("LIGHTBOX_STOCK_FEEDS", "")),
     )
+
+
+def _pairs(value: str) -> dict[str, str]:
+    pairs = {}
+    for part in _split(value):
+        name, sep, target = part.partition("=")
+        if not sep:
+            raise ValueError(f"expected name=value, got {part!r}")
+        pairs[name.strip().lower()] = target.strip()
+    return pairs
