@@ -260,6 +260,7 @@ create table if not exists raw.{source.name} (
     {meta},
     primary key ({key})
 );
+create index if not exists {source.name}_history_file on raw.{source.name}_history (_file_id);
 """
         )
     return "\n".join(parts)

@@ -1,0 +1,73 @@
+"""
+# ingest_landing
+
+**Purpose.** Load every new file of the landing folder into `raw.*`, exactly once, validating
+every row against the landing contract (shared/DESIGN.md). Bad rows go to `raw.quarantine`
+with file, line and a reason a person understands; the file's other rows load.
+
+**Inputs.** `LIGHTBOX_LANDING/<source>/*.csv` (users, photos, inspections, sales, licenses,
+region_consents, stock_listings, settlement_reports, fx_rates, crawl_seeds).
+
+**Outputs.** `raw.<source>_history` (every version of every key), `raw.<source>` (current
+row per key: later `updated_at`, else later file, wins), `raw.quarantine`,
+`raw.landing_files` (one row per file with its counts). Emits the Asset `lightbox.raw`
+when anything new was loaded.
+
+**Idempotency key.** The SHA-256 of each file's bytes: a file already in
+`raw.landing_files` is skipped, whatever its name. Each file loads in one transaction.
+
+**Triage notes.** A failed task has loaded nothing of the file it failed on: fix the cause
+and rerun. Per file, rows in the file = `rows_loaded + rows_quarantined`
+(`select * from raw.landing_files order by file_id desc`). Quarantine reasons:
+`select source, file, line, reason from raw.quarantine order by quarantine_id desc`.
+"""
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from lightbox import assets
+
+
+@dag(
+    schedule="*/15 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    tags=["lightbox", "ingest", "raw"],
+    doc_md=__doc__,
+)
+def ingest_landing():
+    @task
+    def list_sources() -> list[str]:
+        from lightbox.config import settings
+        from lightbox.landing.ingest import landing_files
+
+        return sorted({source.name for source, _ in landing_files(settings().landing)})
+
+    @task
+    def load_source(source: str) -> dict:
+        from lightbox.config import settings
+        from lightbox.landing.ingest import ingest_folder
+
+        return ingest_folder(settings().landing, sources=[source]).summary()
+
+    @task(outlets=[Asset(assets.RAW)])
+    def publish_raw(summaries: list[dict]) -> dict:
+        from airflow.exceptions import AirflowSkipException
+
+        total = {
+            "files_new": sum(s["files_new"] for s in summaries),
+            "rows_loaded": sum(s["rows_loaded"] for s in summaries),
+            "rows_quarantined": sum(s["rows_quarantined"] for s in summaries),
+        }
+        print(f"landing: {total}")
+        if total["files_new"] == 0:
+            raise AirflowSkipException("no new landing files: nothing to publish")
+        return total
+
+    publish_raw(load_source.expand(source=list_sources()))
+
+
+ingest_landing()

@@ -1,0 +1,210 @@
+"""Row validation against the landing contract: each cell is checked and normalised, or the
+row is rejected with a reason a person understands ("photos.uploaded_at: '2026-01-01 10:00'
+has no UTC offset"). Pure Python, no database: the loader calls ``RowValidator.validate``
+for every row, so the checks are compiled once per file and kept cheap."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+from lightbox.landing.contract import Column, Source
+
+
+class RowError(ValueError):
+    """A row that breaks the contract; ``str()`` is the reason stored in raw.quarantine."""
+
+
+_TIMESTAMP_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$", re.ASCII)
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_INT = re.compile(r"^[+-]?\d{1,18}$", re.ASCII)
+_NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_BOOLS = {"true": "true", "false": "false", "TRUE": "true", "FALSE": "false", "True": "true", "False": "false"}
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _countries() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def _currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+_CACHE: dict[str, frozenset[str]] = {}
+
+
+def _codes(kind: str) -> frozenset[str]:
+    if kind not in _CACHE:
+        _CACHE[kind] = _countries() if kind == "country" else _currencies()
+    return _CACHE[kind]
+
+
+def _checker(source: Source, column: Column) -> Callable[[str], str]:
+    """A function that returns the cell normalised for COPY, or raises RowError."""
+    label = f"{source.name}.{column.name}"
+
+    def show(value: str) -> str:
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+
+    kind = column.type
+    if kind in ("text", "id"):
+        return lambda v: v
+    if kind == "bool":
+
+        def check_bool(v: str) -> str:
+            try:
+                return _BOOLS[v]
+            except KeyError:
+                raise RowError(f"{label}: {show(v)} is not a boolean (true or false)") from None
+
+        return check_bool
+    if kind == "int":
+
+        def check_int(v: str) -> str:
+            if not _INT.match(v):
+                raise RowError(f"{label}: {show(v)} is not a whole number")
+            return v
+
+        return check_int
+    if kind == "numeric":
+
+        def check_numeric(v: str) -> str:
+            if not _NUMERIC.match(v):
+                raise RowError(f"{label}: {show(v)} is not a decimal number")
+            return v
+
+        return check_numeric
+    if kind == "timestamptz":
+
+        def check_timestamp(v: str) -> str:
+            if not _TIMESTAMP_SHAPE.match(v):
+                if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", v):
+                    raise RowError(f"{label}: {show(v)} has no UTC offset (write e.g. {v}+00:00)")
+                raise RowError(f"{label}: {show(v)} is not an ISO 8601 timestamp with offset")
+            try:
+                datetime.fromisoformat(v)
+            except ValueError:
+                raise RowError(f"{label}: {show(v)} is not a valid date and time") from None
+            return v
+
+        return check_timestamp
+    if kind == "date":
+
+        def check_date(v: str) -> str:
+            if not _DATE_SHAPE.match(v):
+                raise RowError(f"{label}: {show(v)} is not an ISO date (YYYY-MM-DD)")
+            try:
+                date.fromisoformat(v)
+            except ValueError:
+                raise RowError(f"{label}: {show(v)} is not a valid date") from None
+            return v
+
+        return check_date
+    if kind in ("country", "currency"):
+        codes = _codes(kind)
+        what = "an ISO 3166-1 alpha-2 country code" if kind == "country" else "an ISO 4217 currency code"
+
+        def check_code(v: str) -> str:
+            if v not in codes:
+                raise RowError(f"{label}: {show(v)} is not {what}")
+            return v
+
+        return check_code
+    if kind == "enum":
+        choices = frozenset(column.choices)
+        listing = ", ".join(column.choices)
+
+        def check_enum(v: str) -> str:
+            if v not in choices:
+                raise RowError(f"{label}: {show(v)} is not one of {listing}")
+            return v
+
+        return check_enum
+    if kind == "url":
+
+        def check_url(v: str) -> str:
+            if not _URL.match(v):
+                raise RowError(f"{label}: {show(v)} is not an http(s) URL")
+            return v
+
+        return check_url
+    if kind == "sha256":
+
+        def check_sha(v: str) -> str:
+            if not _SHA256.match(v):
+                raise RowError(f"{label}: {show(v)} is not a lowercase hex SHA-256")
+            return v
+
+        return check_sha
+    raise ValueError(f"no checker for column type {kind!r}")
+
+
+class HeaderError(ValueError):
+    """The header row cannot be mapped to the contract; every row of the file is quarantined."""
+
+
+class RowValidator:
+    """Validates the rows of one file, given its header row."""
+
+    def __init__(self, source: Source, header: Sequence[str]):
+        self.source = source
+        names = [h.strip().lower().lstrip("\ufeff") for h in header]
+        self.width = len(names)
+        known = set(source.column_names)
+        duplicates = sorted({n for n in names if names.count(n) > 1 and n})
+        if duplicates:
+            raise HeaderError(f"header repeats column(s) {', '.join(duplicates)}")
+        missing_required = [c.name for c in source.columns if c.required and c.name not in names]
+        if missing_required:
+            if not known.intersection(names):
+                raise HeaderError(
+                    "header row missing or unrecognised: the first line must name the columns "
+                    f"({', '.join(source.column_names)})"
+                )
+            raise HeaderError(f"header lacks required column(s) {', '.join(missing_required)}")
+        self.positions = {name: i for i, name in enumerate(names)}
+        self.extra_positions = [(i, names[i] or f"column_{i + 1}") for i in range(len(names)) if names[i] not in known]
+        # (output position, input position or None, checker, required, column)
+        self.plan = []
+        for column in source.columns:
+            pos = self.positions.get(column.name)
+            self.plan.append((pos, _checker(source, column), column.required, column.name))
+        self.key_positions = [self.positions[k] for k in source.key]
+
+    def validate(self, fields: list[str]) -> list[str | None]:
+        """The row's values in contract column order (None = null) plus the extra json, or
+        raises RowError."""
+        if len(fields) != self.width:
+            raise RowError(
+                f"expected {self.width} fields as in the header, found {len(fields)} "
+                "(broken quoting or a stray delimiter?)"
+            )
+        joined = "\x1f".join(fields)
+        if not joined.isascii() and _SURROGATES.search(joined):
+            raise RowError("invalid UTF-8 bytes in the row")
+        if "\x00" in joined:
+            raise RowError("NUL byte in the row")
+        out: list[str | None] = []
+        append = out.append
+        for pos, check, required, name in self.plan:
+            value = fields[pos] if pos is not None else ""
+            if value == "":
+                if required:
+                    raise RowError(f"{self.source.name}.{name}: required value is empty")
+                append(None)
+            else:
+                append(check(value))
+        if self.extra_positions:
+            extra = {name: fields[i] for i, name in self.extra_positions if fields[i] != ""}
+            append(json.dumps(extra, ensure_ascii=False) if extra else "{}")
+        else:
+            append("{}")
+        return out
