@@ -62,7 +62,10 @@ def ingest_landing():
             "rows_loaded": sum(s["rows_loaded"] for s in summaries),
             "rows_quarantined": sum(s["rows_quarantined"] for s in summaries),
         }
-        print(f"landing: {total}")
+        print(
+            f"lightbox-summary: {total['files_new']} new files, {total['rows_loaded']} rows loaded, "
+            f"{total['rows_quarantined']} quarantined"
+        )
         if total["files_new"] == 0:
             raise AirflowSkipException("no new landing files: nothing to publish")
         return total

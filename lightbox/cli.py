@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     result = args.func(args)
     if isinstance(result, (dict, list)):
         json.dump(result, sys.stdout, indent=2, default=str)

@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run DAGs once, in dependency order (default: all)")
     p.add_argument("dag_ids", nargs="*", metavar="DAG_ID")
     p.add_argument("--landing", help="landing folder (default: LIGHTBOX_LANDING)")
+    p.add_argument("--logical-date", help="the runs' logical date, ISO 8601 (default: now)")
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("demo", help="database, sample data, sample sites, every DAG, a summary")
@@ -63,7 +64,7 @@ def cmd_seed(args) -> int:
 def cmd_run(args) -> int:
     from lightbox import runner
 
-    return runner.exit_code(runner.run_dags(args.dag_ids, landing=args.landing))
+    return runner.exit_code(runner.run_dags(args.dag_ids, landing=args.landing, logical_date=args.logical_date))
 
 
 def cmd_demo(args) -> int:
