@@ -172,12 +172,11 @@ class RowValidator:
             raise HeaderError(f"header lacks required column(s) {', '.join(missing_required)}")
         self.positions = {name: i for i, name in enumerate(names)}
         self.extra_positions = [(i, names[i] or f"column_{i + 1}") for i in range(len(names)) if names[i] not in known]
-        # (output position, input position or None, checker, required, column)
-        self.plan = []
-        for column in source.columns:
-            pos = self.positions.get(column.name)
-            self.plan.append((pos, _checker(source, column), column.required, column.name))
-        self.key_positions = [self.positions[k] for k in source.key]
+        # A column the file lacks reads the empty cell appended after the row's own cells.
+        missing = self.width
+        self.order = [self.positions.get(c.name, missing) for c in source.columns]
+        self.checks = [(i, _checker(source, c)) for i, c in enumerate(source.columns) if c.type not in ("text", "id")]
+        self.required = [(i, c.name) for i, c in enumerate(source.columns) if c.required]
 
     def validate(self, fields: list[str]) -> list[str | None]:
         """The row's values in contract column order (None = null) plus the extra json, or
@@ -192,19 +191,18 @@ class RowValidator:
             raise RowError("invalid UTF-8 bytes in the row")
         if "\x00" in joined:
             raise RowError("NUL byte in the row")
-        out: list[str | None] = []
-        append = out.append
-        for pos, check, required, name in self.plan:
-            value = fields[pos] if pos is not None else ""
-            if value == "":
-                if required:
-                    raise RowError(f"{self.source.name}.{name}: required value is empty")
-                append(None)
-            else:
-                append(check(value))
+        fields.append("")
+        out = [fields[p] or None for p in self.order]
+        for i, name in self.required:
+            if out[i] is None:
+                raise RowError(f"{self.source.name}.{name}: required value is empty")
+        for i, check in self.checks:
+            value = out[i]
+            if value is not None:
+                out[i] = check(value)
         if self.extra_positions:
             extra = {name: fields[i] for i, name in self.extra_positions if fields[i] != ""}
-            append(json.dumps(extra, ensure_ascii=False) if extra else "{}")
+            out.append(json.dumps(extra, ensure_ascii=False) if extra else "{}")
         else:
-            append("{}")
+            out.append("{}")
         return out
