@@ -1,0 +1,727 @@
+"""Settlement reconciliation, set-based in PostgreSQL: partner report lines → cases →
+discrepancies or a double-entry ledger → photographer credits → a summary per report.
+
+Four steps, each one transaction, each idempotent and safe to rerun after a crash at any
+point (what ``settlement_reconcile`` runs as tasks):
+
+1. ``match_lines``: match every current line of ``raw.settlement_reports`` to a case, validate
+   it, split it (partner fee, photographer share, platform residue, in its currency and USD),
+   and rebuild ``settlement.line_matches`` and ``settlement.discrepancies``.
+2. ``post_ledger``: one ledger transaction per reconcilable line not yet posted (reversals as
+   new transactions referencing the reversed one). ``unique (partner, report_id, line_id)``
+   on ``settlement.transactions`` makes a second posting impossible.
+3. ``credit_photographers``: one credit per posted transaction, ``unique (partner,
+   report_id, line_id)`` and ``unique (txn_id)`` on ``settlement.credits``.
+4. ``summarise_reports``: ``settlement.report_summaries``, what finance reads.
+
+Every step takes the same advisory lock, so concurrent runs queue; the unique constraints
+hold even without it. Times (``posted_at``, ``credited_at``, ``detected_at``) are the run's
+``as_of`` (the DAG passes its data interval end), never ``now()``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from lightbox import db
+from lightbox.settlement.domains import refresh_registrable_domains
+from lightbox.settlement.money import known_currencies, minor_units
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "lightbox.settlement"
+
+# Discrepancy kinds (stable names: finance filters on them).
+BLOCKING_KINDS = (
+    "unmatched_case",
+    "photo_mismatch",
+    "case_not_payable",
+    "collected_before_case_opened",
+    "photographer_unknown",
+    "unknown_currency",
+    "missing_fx_rate",
+    "amount_precision_exceeds_currency",
+    "fee_exceeds_gross",
+    "invalid_fee_sign",
+    "non_positive_gross_without_reversal",
+    "duplicate_line",
+    "reversal_target_not_found",
+    "reversal_target_not_reconciled",
+    "reversal_mismatch",
+    "duplicate_reversal",
+)
+# Listed for finance, but the line itself was (or will be) credited once.
+NOTE_KINDS = ("duplicate_line", "changed_after_posting")
+REJECTED_KIND = "rejected_at_ingest"
+KINDS = tuple(dict.fromkeys(BLOCKING_KINDS + NOTE_KINDS + (REJECTED_KIND,)))
+
+# Case statuses that must not be paid out (an exclusivity hold is checked separately).
+NOT_PAYABLE_STATUSES = ("dismissed", "paused")
+
+
+def _lock(cur, lock: bool) -> None:
+    if lock:
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (LOCK_KEY,))
+
+
+def _share(share) -> Decimal:
+    if share is None:
+        from lightbox.config import settings
+
+        return settings().photographer_share
+    return Decimal(str(share))
+
+
+# --------------------------------------------------------------------------- match_lines
+
+_EVALUATE = """
+create temp table _eval on commit drop as
+with lines as (
+    select
+        r.partner, r.report_id, r.line_id,
+        nullif(btrim(r.case_ref), '') as case_ref,
+        nullif(btrim(r.photo_id), '') as line_photo_id,
+        lower(btrim(r.infringer_domain)) as infringer_domain,
+        upper(btrim(r.currency)) as currency,
+        r.gross_amount, r.partner_fee, r.collected_at, r._arrived_at,
+        nullif(btrim(r.extra ->> 'reverses_line_id'), '') as reverses_line_id,
+        nullif(btrim(r.extra ->> 'reverses_report_id'), '') as reverses_report_id
+    from raw.settlement_reports as r
+),
+deliveries as (
+    select partner, report_id, line_id, count(*) as deliveries, min(_arrived_at) as first_arrived_at
+    from raw.settlement_reports_history
+    group by partner, report_id, line_id
+),
+keyed as (
+    select
+        l.*,
+        coalesce(rd.registrable, l.infringer_domain) as registrable,
+        coalesce(d.deliveries, 1) as deliveries,
+        coalesce(d.first_arrived_at, l._arrived_at) as first_arrived_at
+    from lines as l
+    left join deliveries as d using (partner, report_id, line_id)
+    left join settlement.registrable_domains as rd on rd.domain = l.infringer_domain
+),
+fingerprinted as (
+    -- the same line (same content) delivered again under another key: the first wins
+    select
+        k.*,
+        first_value(k.report_id) over w as original_report_id,
+        first_value(k.line_id) over w as original_line_id
+    from keyed as k
+    window w as (
+        partition by k.partner, k.case_ref, k.line_photo_id, k.infringer_domain, k.currency,
+            k.gross_amount, k.partner_fee, k.collected_at, k.reverses_line_id
+        order by k.first_arrived_at, k.report_id, k.line_id
+    )
+),
+case_keys as (
+    select
+        c.case_id, c.photo_id, c.owner_id, c.status, c.opened_at,
+        coalesce(rd.registrable, lower(btrim(c.infringer_domain))) as registrable
+    from infringement.cases as c
+    left join settlement.registrable_domains as rd on rd.domain = lower(btrim(c.infringer_domain))
+),
+candidates as (
+    select k.partner, k.report_id, k.line_id, c.*, 1 as preference, 'case_ref' as match_method
+    from keyed as k
+    inner join case_keys as c on c.case_id = k.case_ref
+    where k.reverses_line_id is null
+    union all
+    select k.partner, k.report_id, k.line_id, c.*, 2 as preference, 'photo_domain' as match_method
+    from keyed as k
+    inner join case_keys as c on c.photo_id = k.line_photo_id and c.registrable = k.registrable
+    where k.reverses_line_id is null
+),
+best as (
+    select distinct on (partner, report_id, line_id) *
+    from candidates
+    order by partner, report_id, line_id, preference, (status in ('dismissed', 'paused')), opened_at, case_id
+),
+joined as (
+    select
+        f.partner, f.report_id, f.line_id, f.case_ref, f.line_photo_id, f.infringer_domain,
+        f.reverses_line_id, f.reverses_report_id, f.deliveries,
+        f.original_report_id, f.original_line_id,
+        (f.reverses_line_id is not null) as is_reversal,
+        b.case_id, b.owner_id as photographer_id, b.photo_id, b.match_method,
+        b.status as case_status, b.opened_at, (h.photo_id is not null) as on_hold,
+        f.currency, cur.minor_units, f.gross_amount, f.partner_fee, f.collected_at,
+        (f.collected_at at time zone 'UTC')::date as fx_date,
+        case when f.currency = 'USD' then 1::numeric else fx.usd_per_unit end as usd_per_unit,
+        (t.txn_id is not null) as is_posted,
+        t.gross_amount as posted_gross, t.partner_fee as posted_fee, t.currency as posted_currency
+    from fingerprinted as f
+    left join best as b using (partner, report_id, line_id)
+    left join exclusivity.holds as h on h.photo_id = b.photo_id
+    left join settlement.currencies as cur on cur.currency = f.currency
+    left join raw.fx_rates as fx
+        on fx.currency = f.currency and fx.rate_date = (f.collected_at at time zone 'UTC')::date
+    left join settlement.transactions as t
+        on t.partner = f.partner and t.report_id = f.report_id and t.line_id = f.line_id
+),
+split as (
+    select
+        j.*,
+        j.gross_amount - j.partner_fee as net_amount,
+        settlement.round_half_even((j.gross_amount - j.partner_fee) * %(share)s::numeric, j.minor_units)
+            as photographer_amount
+    from joined as j
+),
+usd as (
+    select
+        s.*,
+        s.gross_amount - s.partner_fee - s.photographer_amount as platform_amount,
+        settlement.round_half_even(s.gross_amount * s.usd_per_unit, 2) as gross_usd,
+        settlement.round_half_even(s.partner_fee * s.usd_per_unit, 2) as fee_usd,
+        settlement.round_half_even(s.photographer_amount * s.usd_per_unit, 2) as photographer_usd
+    from split as s
+)
+select
+    u.*,
+    u.gross_usd - u.fee_usd - u.photographer_usd as platform_usd,
+    null::text as target_report_id,
+    null::text as target_line_id,
+    array_remove(array[
+        case when not u.is_reversal and u.case_id is null then 'unmatched_case' end,
+        case when u.line_photo_id is not null and u.photo_id is not null and u.line_photo_id <> u.photo_id
+            then 'photo_mismatch' end,
+        case when u.case_status in ('dismissed', 'paused') or u.on_hold then 'case_not_payable' end,
+        case when u.collected_at < u.opened_at then 'collected_before_case_opened' end,
+        case when u.case_id is not null and u.photographer_id is null then 'photographer_unknown' end,
+        case when u.minor_units is null then 'unknown_currency' end,
+        case when u.minor_units is not null and u.usd_per_unit is null then 'missing_fx_rate' end,
+        case when u.gross_amount <> round(u.gross_amount, u.minor_units)
+            or u.partner_fee <> round(u.partner_fee, u.minor_units)
+            then 'amount_precision_exceeds_currency' end,
+        case when abs(u.partner_fee) > abs(u.gross_amount) then 'fee_exceeds_gross' end,
+        case when (not u.is_reversal and u.partner_fee < 0) or (u.is_reversal and u.partner_fee > 0)
+            then 'invalid_fee_sign' end,
+        case when not u.is_reversal and u.gross_amount <= 0 then 'non_positive_gross_without_reversal' end,
+        case when u.is_reversal and u.gross_amount >= 0 then 'reversal_mismatch' end,
+        case when (u.original_report_id, u.original_line_id) <> (u.report_id, u.line_id)
+            then 'duplicate_line' end
+    ], null) as kinds
+from usd as u
+"""
+
+# Reversal lines: find the line each reverses (same partner; same report unless
+# extra->>'reverses_report_id' names another, or the line id is unique to the partner), and
+# take its case and photographer.
+_RESOLVE_REVERSALS = """
+with targets as (
+    select distinct on (r.partner, r.report_id, r.line_id)
+        r.partner, r.report_id, r.line_id,
+        o.report_id as target_report_id, o.line_id as target_line_id,
+        count(*) over (partition by r.partner, r.report_id, r.line_id) as candidates,
+        (o.report_id = r.report_id) as same_report
+    from _eval as r
+    inner join _eval as o
+        on o.partner = r.partner and o.line_id = r.reverses_line_id
+        and (r.reverses_report_id is null or o.report_id = r.reverses_report_id)
+    where r.is_reversal
+    order by r.partner, r.report_id, r.line_id, (o.report_id = r.report_id) desc, o.report_id
+),
+resolved as (
+    select
+        t.partner, t.report_id, t.line_id, t.target_report_id, t.target_line_id,
+        o.is_reversal as target_is_reversal,
+        (o.is_posted or o.kinds = '{}') as target_reconciled,
+        coalesce(tx.case_id, o.case_id) as case_id,
+        coalesce(tx.photographer_id, o.photographer_id) as photographer_id,
+        o.photo_id,
+        coalesce(tx.currency, o.currency) as target_currency,
+        coalesce(tx.gross_amount, o.gross_amount) as target_gross,
+        exists (
+            select 1 from settlement.transactions as rv
+            where rv.reverses_txn_id = tx.txn_id
+              and (rv.partner, rv.report_id, rv.line_id) <> (t.partner, t.report_id, t.line_id)
+        ) as already_reversed,
+        row_number() over (
+            partition by o.partner, o.report_id, o.line_id order by t.report_id, t.line_id
+        ) as reversal_no
+    from targets as t
+    inner join _eval as o
+        on o.partner = t.partner and o.report_id = t.target_report_id and o.line_id = t.target_line_id
+    left join settlement.transactions as tx
+        on tx.partner = o.partner and tx.report_id = o.report_id and tx.line_id = o.line_id
+    where t.candidates = 1 or t.same_report
+)
+update _eval as e
+set
+    target_report_id = r.target_report_id,
+    target_line_id = r.target_line_id,
+    case_id = r.case_id,
+    photographer_id = r.photographer_id,
+    photo_id = r.photo_id,
+    match_method = 'reversal',
+    kinds = e.kinds || array_remove(array[
+        case when r.target_is_reversal then 'reversal_target_not_found' end,
+        case when not r.target_is_reversal and not r.target_reconciled then 'reversal_target_not_reconciled' end,
+        case when r.target_currency <> e.currency or -e.gross_amount > r.target_gross then 'reversal_mismatch' end,
+        case when r.already_reversed or r.reversal_no > 1 then 'duplicate_reversal' end,
+        case when r.target_reconciled and r.case_id is not null and r.photographer_id is null
+            then 'photographer_unknown' end
+    ], null)
+from resolved as r
+where e.partner = r.partner and e.report_id = r.report_id and e.line_id = r.line_id
+"""
+
+_UNRESOLVED_REVERSALS = """
+update _eval
+set kinds = kinds || array['reversal_target_not_found']
+where is_reversal and target_report_id is null
+"""
+
+_WRITE_LINE_MATCHES = """
+insert into settlement.line_matches (
+    partner, report_id, line_id, case_id, photographer_id, photo_id, match_method,
+    is_reversal, target_report_id, target_line_id, currency, minor_units,
+    gross_amount, partner_fee, net_amount, photographer_amount, platform_amount,
+    fx_date, usd_per_unit, gross_usd, fee_usd, photographer_usd, platform_usd,
+    photographer_share, collected_at, kinds, is_posted, is_reconcilable, matched_at
+)
+select
+    partner, report_id, line_id, case_id, photographer_id, photo_id, match_method,
+    is_reversal, target_report_id, target_line_id, currency, minor_units,
+    gross_amount, partner_fee, net_amount, photographer_amount, platform_amount,
+    fx_date, usd_per_unit, gross_usd, fee_usd, photographer_usd, platform_usd,
+    %(share)s::numeric, collected_at, array(select distinct unnest(kinds) order by 1), is_posted,
+    (not is_posted and kinds = '{}'), %(as_of)s
+from _eval
+"""
+
+_DISCREPANCIES = """
+create temp table _disc on commit drop as
+-- lines that cannot be credited (not posted), one row per kind
+select distinct
+    e.partner, e.report_id, e.line_id, k.kind, ''::text as source_ref, true as is_blocking,
+    case k.kind
+        when 'unmatched_case' then format(
+            'no case %%s and no case for photo %%s on domain %%s',
+            coalesce(quote_literal(e.case_ref), '(no case_ref)'), coalesce(e.line_photo_id, '(none)'),
+            coalesce(e.infringer_domain, '(none)'))
+        when 'photo_mismatch' then format(
+            'line is for photo %%s but case %%s is for photo %%s', e.line_photo_id, e.case_id, e.photo_id)
+        when 'case_not_payable' then format(
+            'case %%s is %%s%%s', e.case_id, e.case_status,
+            case when e.on_hold then ' and its photo is on exclusivity hold' else '' end)
+        when 'collected_before_case_opened' then format(
+            'collected at %%s, case %%s opened at %%s', e.collected_at, e.case_id, e.opened_at)
+        when 'photographer_unknown' then format('case %%s has no owner', e.case_id)
+        when 'unknown_currency' then format('currency %%s is not an ISO 4217 currency', e.currency)
+        when 'missing_fx_rate' then format('no %%s rate in raw.fx_rates for %%s', e.currency, e.fx_date)
+        when 'amount_precision_exceeds_currency' then format(
+            'gross %%s / fee %%s have more than %%s decimals for %%s',
+            e.gross_amount, e.partner_fee, e.minor_units, e.currency)
+        when 'fee_exceeds_gross' then format('fee %%s exceeds gross %%s', e.partner_fee, e.gross_amount)
+        when 'invalid_fee_sign' then format('fee %%s has the wrong sign for a %%s line', e.partner_fee,
+            case when e.is_reversal then 'reversal' else 'settlement' end)
+        when 'non_positive_gross_without_reversal' then format(
+            'gross %%s is not positive and the line reverses nothing', e.gross_amount)
+        when 'duplicate_line' then format(
+            'same line as %%s/%%s (delivered earlier)', e.original_report_id, e.original_line_id)
+        when 'reversal_target_not_found' then format(
+            'reverses line %%s%%s: not found, ambiguous or itself a reversal', e.reverses_line_id,
+            coalesce(' of report ' || e.reverses_report_id, ''))
+        when 'reversal_target_not_reconciled' then format(
+            'reversed line %%s/%%s is not credited', e.target_report_id, e.target_line_id)
+        when 'reversal_mismatch' then format(
+            'reversal of %%s %%s does not fit line %%s/%%s (negative gross, same currency, at most the original)',
+            e.gross_amount, e.currency, coalesce(e.target_report_id, '?'), coalesce(e.target_line_id, e.reverses_line_id))
+        when 'duplicate_reversal' then format(
+            'line %%s/%%s is already reversed by another line', e.target_report_id, e.target_line_id)
+        else k.kind
+    end as detail,
+    e.case_id, e.gross_amount as amount, e.currency, e.gross_usd as amount_usd
+from _eval as e
+cross join lateral unnest(e.kinds) as k (kind)
+where not e.is_posted
+union all
+-- every delivery of a line after its first: credited once, listed for finance
+select
+    h.partner, h.report_id, h.line_id, 'duplicate_line', format('file:%%s:line:%%s', h._file_id, h._line), false,
+    format('line delivered again in file %%s line %%s at %%s%%s', h._file_id, h._line, h._arrived_at,
+        case when (h.gross_amount, h.partner_fee, h.currency) is distinct from (e.gross_amount, e.partner_fee, e.currency)
+            then format(' with other values (gross %%s fee %%s %%s)', h.gross_amount, h.partner_fee, h.currency)
+            else '' end),
+    e.case_id, h.gross_amount, h.currency, null::numeric
+from (
+    select
+        hh.*,
+        row_number() over (
+            partition by hh.partner, hh.report_id, hh.line_id order by hh._arrived_at, hh._file_id, hh._line
+        ) as delivery_no
+    from raw.settlement_reports_history as hh
+    inner join _eval as m
+        on m.partner = hh.partner and m.report_id = hh.report_id and m.line_id = hh.line_id
+    where m.deliveries > 1
+) as h
+inner join _eval as e on e.partner = h.partner and e.report_id = h.report_id and e.line_id = h.line_id
+where h.delivery_no > 1
+union all
+-- a posted line whose current version differs from what was posted
+select
+    e.partner, e.report_id, e.line_id, 'changed_after_posting', '', false,
+    format('posted as gross %%s fee %%s %%s, now reported as gross %%s fee %%s %%s: post a reversal',
+        e.posted_gross, e.posted_fee, e.posted_currency, e.gross_amount, e.partner_fee, e.currency),
+    e.case_id, e.gross_amount, e.currency, e.gross_usd
+from _eval as e
+where e.is_posted
+  and (e.gross_amount, e.partner_fee, e.currency) is distinct from (e.posted_gross, e.posted_fee, e.posted_currency)
+union all
+-- rows the ingest rejected: every partner line is credited or listed
+select
+    q.partner, q.report_id, q.line_id, 'rejected_at_ingest', 'quarantine:' || q.quarantine_id, true,
+    format('%%s line %%s: %%s', q.file, q.line, q.reason), null, null, null, null
+from settlement.rejected_lines as q
+"""
+
+_UPSERT_DISCREPANCIES = """
+insert into settlement.discrepancies as d (
+    partner, report_id, line_id, kind, detail, source_ref, is_blocking, case_id, amount, currency,
+    amount_usd, detected_at
+)
+select
+    partner, report_id, line_id, kind, detail, source_ref, is_blocking, case_id, amount, currency,
+    amount_usd, %(as_of)s
+from _disc
+on conflict (partner, report_id, line_id, kind, source_ref) do update
+set detail = excluded.detail, is_blocking = excluded.is_blocking, case_id = excluded.case_id,
+    amount = excluded.amount, currency = excluded.currency, amount_usd = excluded.amount_usd
+where (d.detail, d.is_blocking, d.case_id, d.amount, d.currency, d.amount_usd)
+    is distinct from (excluded.detail, excluded.is_blocking, excluded.case_id, excluded.amount,
+        excluded.currency, excluded.amount_usd)
+"""
+
+_DELETE_RESOLVED_DISCREPANCIES = """
+delete from settlement.discrepancies as d
+where not exists (
+    select 1 from _disc as x
+    where x.partner = d.partner and x.report_id = d.report_id and x.line_id = d.line_id
+      and x.kind = d.kind and x.source_ref = d.source_ref
+)
+"""
+
+
+def refresh_currencies(cur) -> int:
+    """Minor units (from babel) of every currency the reports use that is a known code."""
+    cur.execute(
+        """
+        select distinct upper(btrim(currency)) from raw.settlement_reports as r
+        where not exists (select 1 from settlement.currencies as c where c.currency = upper(btrim(r.currency)))
+        """
+    )
+    rows = []
+    for (code,) in cur.fetchall():
+        if code and code in known_currencies():
+            rows.append((code, minor_units(code)))
+    for row in rows:
+        cur.execute("insert into settlement.currencies values (%s, %s) on conflict do nothing", row)
+    return len(rows)
+
+
+def _header_of(path: Path) -> list[str] | None:
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+            header = next(csv.reader(fh), None)
+    except OSError:
+        return None
+    return [h.strip().lower().lstrip("\ufeff") for h in header] if header else None
+
+
+def refresh_rejected_lines(cur, landing: Path | None = None) -> int:
+    """Key every quarantined settlement row by (partner, report_id, line_id) parsed from its
+    payload (with its file's header when the landing file is still there, else the contract's
+    column order); an unreadable key falls back to the file and line."""
+    from lightbox.landing.contract import SOURCES
+
+    cur.execute(
+        """
+        select q.quarantine_id, q.file, q.line, q.reason, q.payload
+        from raw.quarantine as q
+        where q.source = 'settlement_reports'
+          and not exists (select 1 from settlement.rejected_lines as r where r.quarantine_id = q.quarantine_id)
+        """
+    )
+    rows = cur.fetchall()
+    if not rows:
+        return 0
+    if landing is None:
+        from lightbox.config import settings
+
+        landing = settings().landing
+    contract_order = list(SOURCES["settlement_reports"].column_names)
+    headers: dict[str, list[str] | None] = {}
+    keyed = []
+    for quarantine_id, file, line, reason, payload in rows:
+        if file not in headers:
+            path = Path(file)
+            headers[file] = _header_of(path if path.is_absolute() else landing / path)
+        header = headers[file] or contract_order
+        try:
+            fields = next(csv.reader(io.StringIO(payload or "")), [])
+        except csv.Error:
+            fields = []
+        values = dict(zip(header, (f.strip() for f in fields)))
+        partner = values.get("partner") or "(unknown partner)"
+        report_id = values.get("report_id") or f"(file {file})"
+        line_id = values.get("line_id") or f"(line {line})"
+        keyed.append((quarantine_id, partner, report_id, line_id, reason, file, line))
+    for row in keyed:
+        cur.execute(
+            "insert into settlement.rejected_lines values (%s, %s, %s, %s, %s, %s, %s) on conflict do nothing", row
+        )
+    return len(keyed)
+
+
+def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing: Path | None = None,
+                lock: bool = True) -> dict:
+    """Evaluate every current report line; rebuild line_matches and discrepancies."""
+    params = {"as_of": as_of, "share": _share(share)}
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        _lock(cur, lock)
+        domains = refresh_registrable_domains(cur)
+        currencies = refresh_currencies(cur)
+        rejected = refresh_rejected_lines(cur, landing)
+        cur.execute(_EVALUATE, params)
+        cur.execute("analyze _eval")
+        cur.execute(_RESOLVE_REVERSALS)
+        cur.execute(_UNRESOLVED_REVERSALS)
+        # line_matches is working state, not a public record: rebuilt whole each run
+        cur.execute("delete from settlement.line_matches")
+        cur.execute(_WRITE_LINE_MATCHES, params)
+        cur.execute(_DISCREPANCIES, params)  # params: so that %% reads as %
+        cur.execute(_UPSERT_DISCREPANCIES, params)
+        cur.execute(_DELETE_RESOLVED_DISCREPANCIES)
+        cur.execute(
+            """
+            select count(*), count(*) filter (where is_reconcilable), count(*) filter (where is_posted),
+                   (select count(*) from _disc)
+            from settlement.line_matches
+            """
+        )
+        lines, reconcilable, posted, discrepancies = cur.fetchone()
+    result = {
+        "lines": lines,
+        "reconcilable": reconcilable,
+        "already_posted": posted,
+        "discrepancies": discrepancies,
+        "new_domains": domains,
+        "new_currencies": currencies,
+        "new_rejected": rejected,
+    }
+    log.info("match_lines: %s", result)
+    return result
+
+
+# --------------------------------------------------------------------------- post_ledger
+
+_POST = """
+with candidates as (
+    select m.*, tx.txn_id as reverses_txn_id
+    from settlement.line_matches as m
+    left join settlement.transactions as tx
+        on m.is_reversal
+        and tx.partner = m.partner and tx.report_id = m.target_report_id and tx.line_id = m.target_line_id
+    where m.is_reconcilable and m.is_reversal = %(reversals)s
+      and (not m.is_reversal or tx.txn_id is not null)
+      and not exists (
+          select 1 from settlement.transactions as x
+          where x.partner = m.partner and x.report_id = m.report_id and x.line_id = m.line_id
+      )
+    order by m.partner, m.report_id, m.line_id
+),
+posted as (
+    insert into settlement.transactions (
+        partner, report_id, line_id, kind, reverses_txn_id, case_id, photographer_id, currency,
+        gross_amount, partner_fee, photographer_amount, platform_amount, usd_per_unit, fx_date,
+        gross_usd, fee_usd, photographer_usd, platform_usd, photographer_share, collected_at, posted_at
+    )
+    select
+        partner, report_id, line_id,
+        case when is_reversal then 'reversal' else 'settlement' end, reverses_txn_id,
+        case_id, photographer_id, currency,
+        gross_amount, partner_fee, photographer_amount, platform_amount, usd_per_unit, fx_date,
+        gross_usd, fee_usd, photographer_usd, platform_usd, photographer_share, collected_at, %(as_of)s
+    from candidates
+    on conflict do nothing
+    returning *
+)
+insert into settlement.ledger (txn_id, account, amount, currency, amount_usd, posted_at, source)
+select
+    p.txn_id, e.account, e.amount, p.currency, e.amount_usd, p.posted_at,
+    p.partner || '/' || p.report_id || '/' || p.line_id
+from posted as p
+cross join lateral (
+    values
+        ('partner_collections:' || p.partner, p.gross_amount, p.gross_usd),
+        ('partner_fees:' || p.partner, -p.partner_fee, -p.fee_usd),
+        ('photographer_payable:' || p.photographer_id, -p.photographer_amount, -p.photographer_usd),
+        ('platform_revenue', -p.platform_amount, -p.platform_usd)
+) as e (account, amount, amount_usd)
+where e.amount <> 0 or e.amount_usd <> 0
+"""
+
+
+def post_ledger(as_of: datetime, *, url: str | None = None, lock: bool = True) -> dict:
+    """Post one balanced transaction per reconcilable line not yet posted: settlements
+    first, then reversals (which reference the transaction they reverse)."""
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        _lock(cur, lock)
+        cur.execute("select coalesce(max(txn_id), 0) from settlement.transactions")
+        (before,) = cur.fetchone()
+        cur.execute(_POST, {"as_of": as_of, "reversals": False})
+        settlement_entries = cur.rowcount
+        cur.execute(_POST, {"as_of": as_of, "reversals": True})
+        reversal_entries = cur.rowcount
+        cur.execute(
+            "select count(*) filter (where kind = 'settlement'), count(*) filter (where kind = 'reversal') "
+            "from settlement.transactions where txn_id > %s and posted_at = %s",
+            (before, as_of),
+        )
+        settlements, reversals = cur.fetchone()
+    result = {
+        "settlements": settlements,
+        "reversals": reversals,
+        "entries": settlement_entries + reversal_entries,
+    }
+    log.info("post_ledger: %s", result)
+    return result
+
+
+# ------------------------------------------------------------------- credit_photographers
+
+_CREDIT = """
+insert into settlement.credits (
+    photographer_id, case_id, amount, currency, amount_usd, credited_at, source,
+    partner, report_id, line_id, txn_id
+)
+select
+    t.photographer_id, t.case_id, t.photographer_amount, t.currency, t.photographer_usd, %(as_of)s,
+    t.partner || '/' || t.report_id || '/' || t.line_id, t.partner, t.report_id, t.line_id, t.txn_id
+from settlement.transactions as t
+where not exists (select 1 from settlement.credits as c where c.txn_id = t.txn_id)
+order by t.txn_id
+on conflict do nothing
+"""
+
+
+def credit_photographers(as_of: datetime, *, url: str | None = None, lock: bool = True) -> dict:
+    """One credit per posted transaction (a reversal credits a negative amount)."""
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        _lock(cur, lock)
+        cur.execute(_CREDIT, {"as_of": as_of})
+        credited = cur.rowcount
+    log.info("credit_photographers: %s new credits", credited)
+    return {"credits": credited}
+
+
+# --------------------------------------------------------------------- summarise_reports
+
+_SUMMARISE = """
+insert into settlement.report_summaries (
+    partner, report_id, lines, matched, credited, discrepant_lines, rejected_at_ingest,
+    discrepancies_by_kind, totals_by_currency, reported_gross_usd, credited_usd, summarised_at
+)
+with reports as (
+    select partner, report_id from settlement.line_matches
+    union
+    select partner, report_id from settlement.rejected_lines
+    union
+    select partner, report_id from settlement.credits
+),
+line_counts as (
+    select
+        partner, report_id, count(*) as lines, count(case_id) as matched,
+        count(*) filter (where not is_posted and kinds <> '{}') as discrepant_lines,
+        coalesce(sum(gross_usd), 0) as reported_gross_usd
+    from settlement.line_matches
+    group by partner, report_id
+),
+credit_counts as (
+    select partner, report_id, count(*) as credited, sum(amount_usd) as credited_usd
+    from settlement.credits
+    group by partner, report_id
+),
+rejected as (
+    select partner, report_id, count(*) as rejected
+    from settlement.rejected_lines
+    group by partner, report_id
+),
+kinds as (
+    select partner, report_id, jsonb_object_agg(kind, n order by kind) as by_kind
+    from (
+        select partner, report_id, kind, count(*) as n
+        from settlement.discrepancies
+        group by partner, report_id, kind
+    ) as k
+    group by partner, report_id
+),
+currency_totals as (
+    select
+        m.partner, m.report_id, m.currency,
+        count(*) as lines, sum(m.gross_amount) as reported_gross,
+        count(t.txn_id) as posted, coalesce(sum(t.gross_amount), 0) as posted_gross,
+        coalesce(sum(t.partner_fee), 0) as partner_fee,
+        coalesce(sum(t.photographer_amount), 0) as photographer,
+        coalesce(sum(t.platform_amount), 0) as platform,
+        coalesce(sum(t.gross_usd), 0) as posted_gross_usd
+    from settlement.line_matches as m
+    left join settlement.transactions as t
+        on t.partner = m.partner and t.report_id = m.report_id and t.line_id = m.line_id
+    group by m.partner, m.report_id, m.currency
+),
+totals as (
+    select
+        partner, report_id,
+        jsonb_object_agg(
+            coalesce(currency, '?'),
+            jsonb_build_object(
+                'lines', lines, 'reported_gross', reported_gross, 'posted', posted,
+                'posted_gross', posted_gross, 'partner_fee', partner_fee, 'photographer', photographer,
+                'platform', platform, 'posted_gross_usd', posted_gross_usd
+            )
+            order by currency
+        ) as by_currency
+    from currency_totals
+    group by partner, report_id
+)
+select
+    r.partner, r.report_id,
+    coalesce(l.lines, 0) + coalesce(q.rejected, 0), coalesce(l.matched, 0), coalesce(c.credited, 0),
+    coalesce(l.discrepant_lines, 0) + coalesce(q.rejected, 0), coalesce(q.rejected, 0),
+    coalesce(k.by_kind, '{}'), coalesce(t.by_currency, '{}'),
+    coalesce(l.reported_gross_usd, 0), coalesce(c.credited_usd, 0), %(as_of)s
+from reports as r
+left join line_counts as l using (partner, report_id)
+left join credit_counts as c using (partner, report_id)
+left join rejected as q using (partner, report_id)
+left join kinds as k using (partner, report_id)
+left join totals as t using (partner, report_id)
+"""
+
+
+def summarise_reports(as_of: datetime, *, url: str | None = None, lock: bool = True) -> dict:
+    """Rebuild settlement.report_summaries (one row per partner report)."""
+    with db.transaction(url) as conn, conn.cursor() as cur:
+        _lock(cur, lock)
+        cur.execute("delete from settlement.report_summaries")
+        cur.execute(_SUMMARISE, {"as_of": as_of})
+        reports = cur.rowcount
+    return {"reports": reports}
+
+
+def reconcile(as_of: datetime, *, share=None, url: str | None = None, landing: Path | None = None,
+              lock: bool = True) -> dict:
+    """All four steps, in order (what the DAG runs, in one call)."""
+    result = {"match_lines": match_lines(as_of, share=share, url=url, landing=landing, lock=lock)}
+    result["post_ledger"] = post_ledger(as_of, url=url, lock=lock)
+    result["credit_photographers"] = credit_photographers(as_of, url=url, lock=lock)
+    result["summarise_reports"] = summarise_reports(as_of, url=url, lock=lock)
+    return result
