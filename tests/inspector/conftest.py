@@ -49,7 +49,7 @@ def seed_queue(conn, landing, n: int, prefix: str = "p", owners: int = 5, images
                                     image_path, updated_at, _file_id, _line, _arrived_at)
             select id, 'u' || (ord %% %(owners)s), now() - interval '3 days', 'Photo ' || id, 'A test photo',
                    'sky;tree;test', (%(cats)s::text[])[1 + ord %% 4], 64, 48, 'Canon', 'EOS', ord %% 3 = 0,
-                   ord %% 5 = 0, false, false, true, false, 'images/img' || (ord %% 64) || '.jpg', now(), 1,
+                   ord %% 5 = 0, false, false, true, false, 'images/img' || ((ord - 1) %% 64) || '.jpg', now(), 1,
                    ord, now()
               from unnest(%(ids)s::text[]) with ordinality as t(id, ord)
             """,
