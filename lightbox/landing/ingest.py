@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,8 @@ from lightbox.landing.validate import HeaderError, RowError, RowValidator
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # smaller files are validated in one piece
+PARALLEL_RANGE_BYTES = 4 * 1024 * 1024
 MAX_FIELD_BYTES = 10 * 1024 * 1024
 PAYLOAD_LIMIT = 4000  # characters of a bad row kept in raw.quarantine.payload
 
@@ -102,29 +105,29 @@ def landing_files(landing: Path) -> Iterator[tuple[Source, Path]]:
 
 
 class _Records:
-    """CSV records of a byte stream with the line each starts on. Invalid UTF-8 survives as
-    surrogate escapes (the validator rejects those rows); a CSV syntax error rejects one
-    record and the reader carries on."""
+    """CSV records of a byte stream with the line each starts on (``first_line`` is the
+    number of the stream's first line in its file). Invalid UTF-8 survives as surrogate
+    escapes (the validator rejects those rows); a CSV syntax error rejects one record and the
+    reader carries on."""
 
-    def __init__(self, fh):
+    def __init__(self, fh, first_line: int = 1):
         text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
         self.reader = csv.reader(text, strict=True)
-        self.next_line = 1
+        self.base = first_line - 1
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
+        reader, base = self.reader, self.base
         while True:
-            start = self.next_line
+            start = base + reader.line_num + 1
             try:
-                fields = next(self.reader)
+                fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                end = max(self.reader.line_num, start)
-                self.next_line = end + 1
+                end = max(base + reader.line_num, start)
                 where = f"line {start}" if end == start else f"lines {start}-{end}"
                 yield start, None, f"unreadable CSV at {where}: {exc}"
                 continue
-            self.next_line = self.reader.line_num + 1
             if fields == []:  # a blank line is no record
                 continue
             yield start, fields, None
@@ -134,46 +137,6 @@ def _csv_line(values) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(values)
     return out.getvalue()
-
-
-class _CopyBuffer:
-    """Rows collected as CSV text and sent to PostgreSQL with COPY in chunks. The COPY of one
-    chunk runs in a background thread while the next chunk is validated: the server parses
-    on the second core meanwhile (psycopg2 releases the GIL while it waits on libpq)."""
-
-    def __init__(self, cur, table: str, columns: list[str], executor):
-        self.cur = cur
-        self.sql = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
-        self.executor = executor
-        self.inflight = None
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\n")
-        self.pending = 0
-        self.total = 0
-
-    def add(self, row) -> None:
-        self.writer.writerow(row)
-        self.pending += 1
-        if self.pending >= CHUNK_ROWS:
-            self.flush()
-
-    def _copy(self, buffer: io.StringIO) -> None:
-        buffer.seek(0)
-        self.cur.copy_expert(self.sql, buffer)
-
-    def flush(self) -> None:
-        if self.pending:
-            self.wait()
-            self.inflight = self.executor.submit(self._copy, self.buffer)
-            self.total += self.pending
-            self.pending = 0
-            self.buffer = io.StringIO()
-            self.writer = csv.writer(self.buffer, lineterminator="\n")
-
-    def wait(self) -> None:
-        if self.inflight is not None:
-            self.inflight.result()  # re-raises a COPY error here
-            self.inflight = None
 
 
 def _payload(fields: list[str] | None, raw: str | None = None) -> str:
@@ -204,8 +167,123 @@ def _upsert_current_sql(source: Source) -> str:
     )
 
 
-def load_file(conn, source: Source, path: Path, landing: Path | None = None) -> FileResult:
-    """Load one file in one transaction (the caller's connection, committed here)."""
+class _RangeValidator:
+    """Validates the records of one byte range of a file and hands COPY-ready CSV text of the
+    good rows and (line, reason, payload) of the bad ones to ``sink`` in chunks.
+
+    With ``header`` None the range starts at the file's beginning and its first record is
+    the header (the whole-file path); otherwise the caller read the header already."""
+
+    def __init__(self, source: Source, file_id: int, arrived: str, header: list[str] | None):
+        self.source = source
+        self.tail = (file_id, None, arrived)
+        self.validator = RowValidator(source, header) if header is not None else None
+        self.header_error: str | None = None
+        self.header_pending = header is None
+        self.rows_total = 0
+
+    def run(self, fh, first_line: int, sink) -> None:
+        records = _Records(fh, first_line)
+        good = io.StringIO()
+        writer = csv.writer(good, lineterminator="\n")
+        good_rows = 0
+        bad: list[tuple[int, str, str]] = []
+        file_id, _, arrived = self.tail
+        validator = self.validator
+        for line, fields, error in records:
+            if self.header_pending:
+                self.header_pending = False
+                if fields is None:
+                    self.header_error = f"header row unreadable: {error}"
+                    self.rows_total += 1
+                    bad.append((line, self.header_error, ""))
+                    continue
+                try:
+                    validator = self.validator = RowValidator(self.source, fields)
+                except HeaderError as exc:
+                    self.header_error = str(exc)
+                    # No recognisable header: the first line is data, so it is a row too.
+                    if "missing or unrecognised" in self.header_error:
+                        self.rows_total += 1
+                        bad.append((line, self.header_error, _payload(fields)))
+                continue
+            self.rows_total += 1
+            if error is not None:
+                bad.append((line, error, ""))
+            elif self.header_error is not None:
+                bad.append((line, self.header_error, _payload(fields)))
+            else:
+                try:
+                    values = validator.validate(list(fields))
+                except RowError as exc:
+                    bad.append((line, str(exc), _payload(fields)))
+                else:
+                    values.extend((file_id, line, arrived))
+                    writer.writerow(values)
+                    good_rows += 1
+                    if good_rows >= CHUNK_ROWS:
+                        sink(good.getvalue(), good_rows, bad)
+                        good, bad, good_rows = io.StringIO(), [], 0
+                        writer = csv.writer(good, lineterminator="\n")
+        sink(good.getvalue(), good_rows, bad)
+
+
+def _validate_range(args) -> tuple[str, int, list, int]:
+    """Worker process: validate bytes [start, end) of a file (whole records only)."""
+    path, start, end, first_line, source_name, header, file_id, arrived = args
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    chunks: list[tuple[str, int, list]] = []
+    validator = _RangeValidator(SOURCES[source_name], file_id, arrived, header)
+    validator.run(io.BytesIO(data), first_line, lambda text, n, bad: chunks.append((text, n, bad)))
+    text = "".join(c[0] for c in chunks)
+    bad = [b for c in chunks for b in c[2]]
+    return text, sum(c[1] for c in chunks), bad, validator.rows_total
+
+
+def _split_ranges(path: Path, range_bytes: int) -> tuple[list[str], list[tuple[int, int, int]]] | None:
+    """The header and byte ranges of whole records after it, for validating in parallel.
+
+    A newline ends a record when the number of quote characters before it is even (in RFC
+    4180 every record holds an even number of them). None when the file does not fit that
+    (a header over several lines, or no header at all): then it is read in one piece."""
+    import mmap
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        size = len(mm)
+        header_end = mm.find(b"\n")
+        if header_end < 0 or mm[:header_end].count(b'"') % 2:
+            return None
+        header_text = mm[:header_end].decode("utf-8", "surrogateescape").rstrip("\r")
+        header = next(csv.reader([header_text]))
+        ranges = []
+        start, line = header_end + 1, 2
+        quotes_parity = 0
+        while start < size:
+            target = min(start + range_bytes, size)
+            end = target
+            while end < size:
+                nl = mm.find(b"\n", end)
+                if nl < 0:
+                    end = size
+                    break
+                if (quotes_parity + mm[start:nl].count(b'"')) % 2 == 0:
+                    end = nl + 1
+                    break
+                end = nl + 1
+            block = mm[start:end]
+            quotes_parity = (quotes_parity + block.count(b'"')) % 2
+            ranges.append((start, end, line))
+            line += block.count(b"\n")
+            start = end
+        return header, ranges
+
+
+def load_file(conn, source: Source, path: Path, landing: Path | None = None, workers: int = 1) -> FileResult:
+    """Load one file in one transaction (the caller's connection, committed here). A big
+    file is validated by ``workers`` processes at once, in byte ranges of whole records;
+    the rows reach PostgreSQL in file order all the same."""
     sha = file_sha256(path)
     shown = str(path.relative_to(landing)) if landing and path.is_relative_to(landing) else str(path)
     with conn.cursor() as cur:
@@ -215,80 +293,90 @@ def load_file(conn, source: Source, path: Path, landing: Path | None = None) -> 
         if cur.fetchone():
             conn.commit()
             return FileResult(source.name, shown, sha, "skipped")
+        size = path.stat().st_size
         cur.execute(
             "insert into raw.landing_files (source, path, sha256, size_bytes) values (%s, %s, %s, %s) "
             "returning file_id, loaded_at",
-            (source.name, shown, sha, path.stat().st_size),
+            (source.name, shown, sha, size),
         )
         file_id, arrived_at = cur.fetchone()
-        result = FileResult(source.name, shown, sha, "loaded", file_id=file_id)
-        # One COPY at a time on the connection: a single background thread.
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
-        good = _CopyBuffer(
-            cur, f"raw.{source.name}_history", [*source.column_names, "extra", "_file_id", "_line", "_arrived_at"], executor
-        )
-        bad = _CopyBuffer(
-            cur, "raw.quarantine", ["source", "file", "file_sha256", "line", "reason", "payload", "loaded_at"], executor
-        )
         arrived = arrived_at.isoformat()
+        result = FileResult(source.name, shown, sha, "loaded", file_id=file_id)
+        good_sql = (
+            f"copy raw.{source.name}_history ({', '.join([*source.column_names, 'extra', '_file_id', '_line', '_arrived_at'])}) "
+            "from stdin with (format csv)"
+        )
+        bad_sql = "copy raw.quarantine (source, file, file_sha256, line, reason, payload, loaded_at) from stdin with (format csv)"
+        # One COPY at a time on the connection, in a background thread, so that the next
+        # chunk is validated while the server ingests this one.
+        copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy")
+        inflight = []
 
-        def reject(line: int, reason: str, payload: str) -> None:
-            bad.add((source.name, shown, sha, line, reason, payload, arrived))
+        def copy_text(sql: str, text: str) -> None:
+            cur.copy_expert(sql, io.StringIO(text))
 
-        with path.open("rb") as fh:
-            records = iter(_Records(fh))
-            validator = None
-            header_error = None
-            for line, fields, error in records:
-                if validator is None and header_error is None:
-                    if fields is None:
-                        header_error = f"header row unreadable: {error}"
-                        reject(line, header_error, "")
-                        result.rows_total += 1
-                        continue
-                    try:
-                        validator = RowValidator(source, fields)
-                        continue
-                    except HeaderError as exc:
-                        header_error = str(exc)
-                        # The first line is data if no header is recognisable: keep it too.
-                        if "missing or unrecognised" in header_error:
-                            result.rows_total += 1
-                            reject(line, header_error, _payload(fields))
-                        continue
-                result.rows_total += 1
-                if error is not None:
-                    reject(line, error, "")
-                    continue
-                if header_error is not None:
-                    reject(line, header_error, _payload(fields))
-                    continue
-                try:
-                    values = validator.validate(list(fields))
-                except RowError as exc:
-                    reject(line, str(exc), _payload(fields))
-                    continue
-                values.extend((file_id, line, arrived))
-                good.add(values)
+        def sink(good_text: str, good_rows: int, bad: list) -> None:
+            if inflight:
+                inflight.pop().result()
+            bad_text = ""
+            if bad:
+                out = io.StringIO()
+                writer = csv.writer(out, lineterminator="\n")
+                for line, reason, payload in bad:
+                    writer.writerow((source.name, shown, sha, line, reason, payload, arrived))
+                bad_text = out.getvalue()
+            result.rows_loaded += good_rows
+            result.rows_quarantined += len(bad)
+
+            def both():
+                if good_text:
+                    copy_text(good_sql, good_text)
+                if bad_text:
+                    copy_text(bad_sql, bad_text)
+
+            inflight.append(copier.submit(both))
+
         try:
-            good.flush()
-            bad.flush()
-            good.wait()
-            bad.wait()
+            split = _split_ranges(path, max(PARALLEL_RANGE_BYTES, size // (workers * 4) + 1)) if (
+                workers > 1 and size >= PARALLEL_MIN_BYTES
+            ) else None
+            header_ok = False
+            if split:
+                try:
+                    RowValidator(source, split[0])
+                    header_ok = True
+                except HeaderError:
+                    pass  # the one-piece path quarantines every row with the reason
+            if split and header_ok and len(split[1]) > 1:
+                import multiprocessing
+
+                header, ranges = split
+                jobs = [(str(path), a, b, line, source.name, header, file_id, arrived) for a, b, line in ranges]
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    for text, n, bad, rows in pool.imap(_validate_range, jobs):
+                        result.rows_total += rows
+                        sink(text, n, bad)
+            else:
+                one_piece = _RangeValidator(source, file_id, arrived, None)
+                with path.open("rb") as fh:
+                    one_piece.run(fh, 1, sink)
+                result.rows_total = one_piece.rows_total
+            if inflight:
+                inflight.pop().result()  # re-raises a COPY error here
         finally:
-            executor.shutdown(wait=True)
-        result.rows_loaded = good.total
-        result.rows_quarantined = bad.total
+            copier.shutdown(wait=True)
         if result.rows_total == 0:
             result.status = "empty"
-        if good.total:
+        if result.rows_loaded:
             cur.execute(_upsert_current_sql(source), {"file_id": file_id})
         cur.execute(
             "update raw.landing_files set rows_total = %s, rows_loaded = %s, rows_quarantined = %s, status = %s "
             "where file_id = %s",
             (result.rows_total, result.rows_loaded, result.rows_quarantined, result.status, file_id),
         )
-        assert result.rows_total == result.rows_loaded + result.rows_quarantined
+        if result.rows_total != result.rows_loaded + result.rows_quarantined:
+            raise RuntimeError(f"{shown}: {result.rows_total} rows but {result.rows_loaded} loaded + "
+                               f"{result.rows_quarantined} quarantined")
     conn.commit()
     log.info(
         "%s %s: %d rows, %d loaded, %d quarantined",
@@ -297,8 +385,11 @@ def load_file(conn, source: Source, path: Path, landing: Path | None = None) -> 
     return result
 
 
-def ingest_folder(landing: str | Path, url: str | None = None, sources: list[str] | None = None) -> IngestResult:
+def ingest_folder(
+    landing: str | Path, url: str | None = None, sources: list[str] | None = None, workers: int | None = None
+) -> IngestResult:
     """Load every new file of the landing folder. Rerunning it loads nothing twice."""
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
     landing = Path(landing)
     result = IngestResult()
     if not landing.is_dir():
@@ -309,7 +400,7 @@ def ingest_folder(landing: str | Path, url: str | None = None, sources: list[str
             if sources and source.name not in sources:
                 continue
             try:
-                result.files.append(load_file(conn, source, path, landing))
+                result.files.append(load_file(conn, source, path, landing, workers=workers))
             except Exception:
                 conn.rollback()
                 raise

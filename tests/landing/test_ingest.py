@@ -88,3 +88,33 @@ def test_bad_files_never_stop_the_load(conn, landing, db_url):
     assert "invalid UTF-8" in reasons["fx_rates/latin1.csv"]
     per_file = rows(conn, "select rows_total, rows_loaded + rows_quarantined from raw.landing_files")
     assert all(total == accounted for total, accounted in per_file)
+
+
+def test_parallel_ranges_load_exactly_what_one_piece_loads(conn, landing, db_url, monkeypatch):
+    """A big file is validated in byte ranges by several processes: quoted newlines, broken
+    rows and line numbers come out as in the one-piece path."""
+    import lightbox.landing.ingest as ingest
+
+    lines = [USERS_HEADER.rstrip("\n")]
+    for i in range(3000):
+        name = f'"multi\nline {i}"' if i % 97 == 0 else f"user{i}"
+        country = "XX" if i % 101 == 0 else "PT"
+        lines.append(f"u{i},{name},{country},2025-01-01T00:00:00Z,false,false,2025-01-01T00:00:00Z,")
+    text = "\n".join(lines) + "\n"
+    write(landing, "users", "big.csv", text)
+
+    def load(workers):
+        with conn.cursor() as cur:
+            cur.execute("truncate raw.landing_files, raw.users_history, raw.users, raw.quarantine")
+        return ingest.ingest_folder(landing, workers=workers).files[0]
+
+    one = load(1)
+    expected = rows(conn, "select user_id, username, _line from raw.users_history order by _line")
+    bad = rows(conn, "select line, reason from raw.quarantine order by line")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest, "PARALLEL_RANGE_BYTES", 4096)
+    many = load(2)
+    assert (many.rows_total, many.rows_loaded, many.rows_quarantined) == (one.rows_total, one.rows_loaded, one.rows_quarantined)
+    assert rows(conn, "select user_id, username, _line from raw.users_history order by _line") == expected
+    assert rows(conn, "select line, reason from raw.quarantine order by line") == bad
+    assert one.rows_quarantined == len([i for i in range(3000) if i % 101 == 0])
