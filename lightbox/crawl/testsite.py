@@ -75,7 +75,11 @@ class LocalWeb:
                     self.wfile.write(chunk)
                     self.wfile.flush()
 
-        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # clients hanging up on hostile routes is the point, not an error
+
+        self.server = Server((host, port), Handler)
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.host, self.port = self.server.server_address[:2]

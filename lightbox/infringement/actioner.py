@@ -1,0 +1,291 @@
+"""What a sighting means, and what is done about it.
+
+``match_images`` turns the sweep's raw image matches (``infringement.image_matches``, one per
+found image and catalogue photo) into sightings on pages (``infringement.matches``), each with
+a status decided here:
+
+* ``own_domain``: the page is on the marketplace's own domains (``LIGHTBOX_OWN_DOMAINS`` and
+  their subdomains): recorded, never a case;
+* ``licensed``: the page's host is the licensee domain of a licence of that photo (or one of
+  its subdomains) valid at the sighting (``starts_at <= as_of < ends_at``, open-ended when
+  ``ends_at`` is null);
+* ``exclusivity_hold``: the photo has an open or confirmed exclusivity violation
+  (``exclusivity.holds``): no case is opened, and open cases of the photo are paused;
+* ``case``: everything else; one case per photo and infringer registrable domain.
+
+A match a person dismissed stays dismissed. Times come from ``as_of`` (the DAG run's data
+interval end), never from the clock; the evidence keeps the real fetch times.
+
+``open_cases`` opens and updates cases and writes one partner-outbox message per new case and
+per status change (``infringement.partner_outbox``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from datetime import datetime
+
+from lightbox.crawl.frontier import host_of, registrable_domain
+
+log = logging.getLogger(__name__)
+
+# the exclusivity audit (lightbox.exclusivity.holds) pauses and restores with the same prefix
+HOLD_PREFIX = "exclusivity hold"
+HOLD_REASON = HOLD_PREFIX + ": the photo is also offered on another stock site"
+ACTIVE_CASE_STATUSES = ("open", "sent_to_partner")
+
+
+def case_id_for(photo_id: str, infringer_domain: str) -> str:
+    return "IC-" + hashlib.sha256(f"{photo_id}|{infringer_domain}".encode()).hexdigest()[:16]
+
+
+def _domain_matches(host: str, domain: str) -> bool:
+    domain = (domain or "").strip().lower().rstrip(".")
+    if domain.startswith("www."):
+        domain = domain[4:]
+    if "://" in domain:  # a URL in the domain column: take its host
+        domain = host_of(domain)
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
+def classify(page_url: str, photo_id: str, as_of: datetime, *, licenses: dict, own_domains, held: set) -> str:
+    """The status of one sighting (see the module docstring for the rules and their order)."""
+    host = host_of(page_url)
+    if any(_domain_matches(host, d) for d in own_domains):
+        return "own_domain"
+    for domain, starts_at, ends_at in licenses.get(photo_id, ()):
+        if _domain_matches(host, domain) and starts_at <= as_of and (ends_at is None or as_of < ends_at):
+            return "licensed"
+    if photo_id in held:
+        return "exclusivity_hold"
+    return "case"
+
+
+def _licenses(conn, photo_ids) -> dict:
+    out = defaultdict(list)
+    with conn.cursor() as cur:
+        cur.execute(
+            """select photo_id, licensee_domain, starts_at, ends_at from raw.licenses
+               where photo_id = any(%s) and licensee_domain is not null and starts_at is not null""",
+            (list(photo_ids),),
+        )
+        for photo_id, domain, starts_at, ends_at in cur.fetchall():
+            out[photo_id].append((domain, starts_at, ends_at))
+    return out
+
+
+def _held(conn) -> set:
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('exclusivity.holds') is not null")
+        if not cur.fetchone()[0]:
+            return set()
+        cur.execute("select photo_id from exclusivity.holds")
+        return {r[0] for r in cur.fetchall()}
+
+
+CANDIDATES_SQL = """
+select r.page_url, r.image_url, m.photo_id, m.distance, m.method, m.transform, m.details,
+       p.owner_id, p.image_path,
+       pf.final_url, pf.http_status, pf.fetched_at, pf.resolved_ip, pf.content_sha256, pf.body_uri, pf.headers,
+       imf.final_url, imf.http_status, imf.fetched_at, imf.resolved_ip, imf.content_sha256, imf.body_uri, imf.headers
+from infringement.crawl_image_refs r
+join infringement.image_matches m on m.sweep_id = r.sweep_id and m.image_url = r.image_url
+join infringement.crawl_frontier pf on pf.sweep_id = r.sweep_id and pf.url = r.page_url and pf.status = 'fetched'
+join infringement.crawl_frontier imf on imf.sweep_id = r.sweep_id and imf.url = r.image_url and imf.status = 'fetched'
+left join raw.photos p on p.photo_id = m.photo_id
+where r.sweep_id = %s
+order by m.photo_id, r.page_url, r.image_url
+"""
+
+
+def match_images(conn, sweep_id: str, as_of: datetime, settings=None, verify=True) -> dict:
+    """Classify every sighting of the sweep, store its evidence, upsert ``infringement.matches``.
+    Returns counts by status."""
+    from lightbox.crawl.fetch import FetchError
+    from lightbox.infringement.evidence import FetchRecord, build_evidence
+    from lightbox.objects import read_photo_bytes
+
+    if settings is None:
+        from lightbox.config import settings as current
+
+        settings = current()
+    with conn.cursor() as cur:
+        cur.execute(CANDIDATES_SQL, (sweep_id,))
+        rows = cur.fetchall()
+    licenses = _licenses(conn, {r[2] for r in rows})
+    held = _held(conn)
+    catalog: dict[str, bytes | None] = {}
+    verified: dict[tuple, dict | None] = {}
+    counts: dict[str, int] = defaultdict(int)
+    upserts = []
+    for row in rows:
+        (page_url, image_url, photo_id, distance, method, transform, details, owner_id, image_path,
+         *fetch_columns) = row
+        status = classify(page_url, photo_id, as_of, licenses=licenses, own_domains=settings.own_domains, held=held)
+        counts[status] += 1
+        infringer = registrable_domain(host_of(page_url))
+        evidence_uri = None
+        if status != "own_domain":
+            if photo_id not in catalog:
+                try:
+                    catalog[photo_id] = read_photo_bytes(image_path) if image_path else None
+                except (OSError, ValueError, FetchError) as exc:
+                    log.warning("catalogue photo %s unreadable for evidence: %s", photo_id, exc)
+                    catalog[photo_id] = None
+            page = FetchRecord(page_url, *fetch_columns[:7])
+            image = FetchRecord(image_url, *fetch_columns[7:])
+            if catalog[photo_id] is not None and image.body_uri:
+                key = (photo_id, image.sha256)
+                if key not in verified:
+                    verified[key] = _verify(catalog[photo_id], image.body_uri) if verify else None
+                evidence_uri, _ = build_evidence(
+                    evidence_uri=settings.evidence_uri, sweep_id=sweep_id, as_of=as_of,
+                    photo={"photo_id": photo_id, "owner_id": owner_id, "image_path": image_path},
+                    catalog_bytes=catalog[photo_id], page=page, image=image,
+                    match={"distance": float(distance), "method": method, "transform": transform, "details": details},
+                    verification=verified[key],
+                )
+        upserts.append((
+            photo_id, page_url, image_url, distance, method, transform, as_of, as_of, evidence_uri, status,
+            infringer, case_id_for(photo_id, infringer) if status == "case" else None,
+            json.dumps(details or {}, default=str), sweep_id,
+        ))
+    if upserts:
+        from psycopg2.extras import execute_values
+
+        with conn.cursor() as cur:
+            execute_values(cur, """
+                insert into infringement.matches as m
+                    (photo_id, page_url, image_url, distance, method, transform, first_seen_at, last_seen_at,
+                     evidence_uri, status, infringer_domain, case_id, details, sweep_id)
+                values %s
+                on conflict (photo_id, page_url, image_url) do update set
+                    distance = excluded.distance, method = excluded.method, transform = excluded.transform,
+                    details = excluded.details, sweep_id = excluded.sweep_id,
+                    first_seen_at = least(m.first_seen_at, excluded.first_seen_at),
+                    last_seen_at = greatest(m.last_seen_at, excluded.last_seen_at),
+                    evidence_uri = coalesce(excluded.evidence_uri, m.evidence_uri),
+                    infringer_domain = excluded.infringer_domain,
+                    status = case when m.status = 'dismissed' then m.status else excluded.status end,
+                    case_id = case when m.status = 'dismissed' then m.case_id else excluded.case_id end
+            """, upserts, template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)")
+        if not conn.autocommit:
+            conn.commit()
+    return dict(counts)
+
+
+def _verify(catalog_bytes: bytes, image_uri: str) -> dict | None:
+    from lightbox.objects import get_bytes
+
+    try:
+        from lightbox.matching.verify import verify_match
+    except ImportError:
+        return None
+    try:
+        return verify_match(catalog_bytes, get_bytes(image_uri))
+    except Exception as exc:  # noqa: BLE001 - evidence without regions is still evidence
+        log.warning("verification of %s failed: %s", image_uri, exc)
+        return None
+
+
+def _outbox(cur, case: dict, event: str, status: str, reason: str | None, as_of: datetime) -> None:
+    payload = {
+        "case_id": case["case_id"], "photo_id": case["photo_id"], "owner_id": case["owner_id"],
+        "infringer_domain": case["infringer_domain"], "event": event, "status": status, "reason": reason,
+        "opened_at": case["opened_at"], "last_seen_at": case["last_seen_at"],
+        "evidence_uri": case["evidence_uri"], "pages": case.get("pages", []), "as_of": as_of,
+    }
+    cur.execute(
+        """insert into infringement.partner_outbox
+           (dedupe_key, case_id, event, status, reason, photo_id, owner_id, infringer_domain, evidence_uri, payload, created_at)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s) on conflict (dedupe_key) do nothing""",
+        (f"{case['case_id']}|{event}|{status}|{as_of.isoformat()}", case["case_id"], event, status, reason,
+         case["photo_id"], case["owner_id"], case["infringer_domain"], case["evidence_uri"],
+         json.dumps(payload, default=str), as_of),
+    )
+
+
+CASE_COLUMNS = ("case_id", "photo_id", "owner_id", "infringer_domain", "opened_at", "status", "evidence_uri", "last_seen_at")
+
+
+def open_cases(conn, sweep_id: str, as_of: datetime) -> dict:
+    """Open a case per photo and infringer domain sighted in this sweep (once), update
+    re-sightings, pause the active cases of photos on exclusivity hold (and resume cases
+    whose hold is lifted), then bring the partner outbox up to date. Idempotent for one
+    ``as_of``."""
+    opened = paused = resumed = updated = 0
+    with conn.cursor() as cur:
+        cur.execute(
+            """select m.case_id, m.photo_id, p.owner_id, m.infringer_domain,
+                      (array_agg(m.evidence_uri order by m.page_url, m.image_url) filter (where m.evidence_uri is not null))[1]
+               from infringement.matches m left join raw.photos p on p.photo_id = m.photo_id
+               where m.status = 'case' and m.sweep_id = %s and m.last_seen_at = %s
+               group by 1, 2, 3, 4 order by 1""",
+            (sweep_id, as_of),
+        )
+        for case_id, photo_id, owner_id, domain, evidence_uri in cur.fetchall():
+            cur.execute(
+                """insert into infringement.cases as c
+                       (case_id, photo_id, owner_id, infringer_domain, opened_at, status, status_changed_at,
+                        evidence_uri, last_seen_at, sightings)
+                   values (%s, %s, %s, %s, %s, 'open', %s, %s, %s,
+                           (select count(*) from infringement.matches where case_id = %s))
+                   on conflict (photo_id, infringer_domain) do update set
+                       last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
+                       sightings = excluded.sightings,
+                       evidence_uri = coalesce(c.evidence_uri, excluded.evidence_uri)
+                   returning (xmax = 0), c.case_id, c.status, c.status_reason""",
+                (case_id, photo_id, owner_id, domain, as_of, as_of, evidence_uri, as_of, case_id),
+            )
+            inserted, actual_id, status, reason = cur.fetchone()
+            if actual_id != case_id:  # a case opened by another path (e.g. the exclusivity audit)
+                cur.execute("update infringement.matches set case_id = %s where case_id = %s", (actual_id, case_id))
+            opened += bool(inserted)
+            updated += not inserted
+            if status == "paused" and (reason or "").startswith(HOLD_PREFIX):
+                # sighted as a case again, so the photo is no longer held
+                cur.execute(
+                    """update infringement.cases set status = 'open', status_reason = %s, status_changed_at = %s
+                       where case_id = %s""",
+                    (HOLD_PREFIX + " lifted", as_of, actual_id),
+                )
+                resumed += 1
+        held = _held(conn)
+        if held:
+            cur.execute(
+                f"""update infringement.cases c set status = 'paused', status_reason = %s, status_changed_at = %s
+                    where c.photo_id = any(%s) and c.status in {ACTIVE_CASE_STATUSES}""",
+                (HOLD_REASON, as_of, list(held)),
+            )
+            paused = cur.rowcount
+        messages = sync_outbox(cur, as_of)
+    if not conn.autocommit:
+        conn.commit()
+    return {"opened": opened, "updated": updated, "paused": paused, "resumed": resumed, "outbox_messages": messages}
+
+
+def sync_outbox(cur, as_of: datetime) -> int:
+    """One message for every case whose status differs from the last one its partner was
+    told (whoever changed it: this sweep, the exclusivity audit's holds, a person), and a
+    ``case_opened`` for a case never announced. Returns the number of new messages."""
+    cur.execute(
+        """select c.case_id, c.photo_id, c.owner_id, c.infringer_domain, c.opened_at, c.status, c.evidence_uri,
+                  c.last_seen_at, c.status_reason, last.status is null,
+                  array(select m.page_url from infringement.matches m where m.case_id = c.case_id order by 1)
+           from infringement.cases c
+           left join lateral (
+               select o.status from infringement.partner_outbox o where o.case_id = c.case_id
+               order by o.message_id desc limit 1
+           ) last on true
+           where last.status is distinct from c.status
+           order by c.case_id"""
+    )
+    count = 0
+    for *values, reason, never_sent, pages in cur.fetchall():
+        case = dict(zip(CASE_COLUMNS, values)) | {"pages": pages}
+        event = "case_opened" if never_sent else "status_changed"
+        _outbox(cur, case, event, case["status"], reason, as_of)
+        count += cur.rowcount
+    return count
