@@ -552,20 +552,24 @@ posted as (
     from candidates
     on conflict do nothing
     returning *
+),
+entries as (
+    insert into settlement.ledger (txn_id, account, amount, currency, amount_usd, posted_at, source)
+    select
+        p.txn_id, e.account, e.amount, p.currency, e.amount_usd, p.posted_at,
+        p.partner || '/' || p.report_id || '/' || p.line_id
+    from posted as p
+    cross join lateral (
+        values
+            ('partner_collections:' || p.partner, p.gross_amount, p.gross_usd),
+            ('partner_fees:' || p.partner, -p.partner_fee, -p.fee_usd),
+            ('photographer_payable:' || p.photographer_id, -p.photographer_amount, -p.photographer_usd),
+            ('platform_revenue', -p.platform_amount, -p.platform_usd)
+    ) as e (account, amount, amount_usd)
+    where e.amount <> 0 or e.amount_usd <> 0
+    returning 1
 )
-insert into settlement.ledger (txn_id, account, amount, currency, amount_usd, posted_at, source)
-select
-    p.txn_id, e.account, e.amount, p.currency, e.amount_usd, p.posted_at,
-    p.partner || '/' || p.report_id || '/' || p.line_id
-from posted as p
-cross join lateral (
-    values
-        ('partner_collections:' || p.partner, p.gross_amount, p.gross_usd),
-        ('partner_fees:' || p.partner, -p.partner_fee, -p.fee_usd),
-        ('photographer_payable:' || p.photographer_id, -p.photographer_amount, -p.photographer_usd),
-        ('platform_revenue', -p.platform_amount, -p.platform_usd)
-) as e (account, amount, amount_usd)
-where e.amount <> 0 or e.amount_usd <> 0
+select (select count(*) from posted), (select count(*) from entries)
 """
 
 
@@ -574,18 +578,10 @@ def post_ledger(as_of: datetime, *, url: str | None = None, lock: bool = True) -
     first, then reversals (which reference the transaction they reverse)."""
     with db.transaction(url) as conn, conn.cursor() as cur:
         _lock(cur, lock)
-        cur.execute("select coalesce(max(txn_id), 0) from settlement.transactions")
-        (before,) = cur.fetchone()
         cur.execute(_POST, {"as_of": as_of, "reversals": False})
-        settlement_entries = cur.rowcount
+        settlements, settlement_entries = cur.fetchone()
         cur.execute(_POST, {"as_of": as_of, "reversals": True})
-        reversal_entries = cur.rowcount
-        cur.execute(
-            "select count(*) filter (where kind = 'settlement'), count(*) filter (where kind = 'reversal') "
-            "from settlement.transactions where txn_id > %s and posted_at = %s",
-            (before, as_of),
-        )
-        settlements, reversals = cur.fetchone()
+        reversals, reversal_entries = cur.fetchone()
     result = {
         "settlements": settlements,
         "reversals": reversals,
