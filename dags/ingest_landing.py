@@ -55,7 +55,7 @@ def ingest_landing():
 
     @task(outlets=[Asset(assets.RAW)])
     def publish_raw(summaries: list[dict]) -> dict:
-        from airflow.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         total = {
             "files_new": sum(s["files_new"] for s in summaries),
