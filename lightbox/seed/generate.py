@@ -125,6 +125,7 @@ def generate(out, scale: str = "small", seed: int = 7, sites_dir=None, as_of=Non
         "quality": {
             "sales_reexport": plants.reexport,
             "missing_fx": {"date": missing_eur_day.isoformat(), "currency": "EUR"},
+            "photos_without_owner": list(market.expected_aiscan["orphan_photos"]),
             "drift_batch": {"file": "photos/photos_0080_recent.csv", "photo_ids": plants.drift_ids,
                             "category": "ai-generated", "keywords": None, "max_side": 320},
         },

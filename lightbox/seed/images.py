@@ -230,7 +230,7 @@ def transform_copy(src: Path, transform: str) -> bytes:
         draw.text((w // 20, h - band + band // 3), "SALE  -50%  WALLPAPERS FREE DOWNLOAD", fill=(255, 255, 255))
         return jpeg_bytes(canvas, 80)
     if transform == "crop_resize":
-        crop = img.crop((w // 8, 0, w - w // 16, h - h // 10))
+        crop = img.crop((w * 6 // 100, h * 4 // 100, w * 96 // 100, h * 94 // 100))
         return jpeg_bytes(fit(crop, 600), 80)
     raise ValueError(f"unknown transform {transform!r}")
 

@@ -12,12 +12,15 @@ from lightbox.landing.contract import SOURCES
 
 
 def cell(value) -> str:
+    kind = type(value)
+    if kind is str:  # most cells: checked first, the large scale writes millions
+        return value
     if value is None:
         return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
@@ -65,7 +68,8 @@ class CsvFile:
 
     def write(self, row: dict) -> int:
         """Write one row (a dict by column name; missing columns are empty); return its line."""
-        self.writer.writerow([cell(row.get(c)) for c in self.columns])
+        get = row.get
+        self.writer.writerow([cell(get(c)) for c in self.columns])
         self.line += 1
         self.rows += 1
         self.landing.counts[self.source] += 1
