@@ -299,7 +299,10 @@ class _Plants:
         p("sven_2", "sven", "storm", "jpeg", -90)
         # nadia reports a page that copies her photo
         p("F", "nadia", "garden", "sharp", -180, exclusive=True, submitted=True)
-        p("nadia_2", "nadia", "twowings", "crop", -170, submitted=True)
+        p("nadia_absurd_exif", "nadia", "twowings", "crop", -7, submitted=True,
+          overrides={**clean, "iso": 4096000000, "aperture": "0", "exposure_s": "-1", "focal_length_mm": "12000"},
+          scan="scored", why="submitted by hand; absurd EXIF values must not crash the scan")
+        self.m.expected_aiscan["absurd_exif"].append(self.by_key["nadia_absurd_exif"].photo_id)
         # chen: eu granted then revoked, cn granted
         for n in (1, 2):
             p(f"chen_{n}", "chen", "wood" if n == 1 else "storm", "sharp", -350 + 50 * n,
