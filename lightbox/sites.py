@@ -116,6 +116,15 @@ def serve_sites(sites_dir, port: int = DEFAULT_PORT, host: str = "127.0.0.1") ->
     return server, thread
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now (for tests that generate and serve the sites)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
 def stop(server: SitesServer) -> None:
     server.shutdown()
     server.server_close()

@@ -43,7 +43,28 @@ sharpness/brightness), and ``expected``:
 - ``exclusive_photos``, ``users`` (the planted users by role), ``not_found_urls``.
 
 Lists of photo ids are given up to 50,000 photos (small, medium); above, counts only.
+
+Pages link images on other hosts with absolute URLs that carry ``sites_port``; a test that
+serves the sites on another port generates with that port::
+
+    port = lightbox.sites.free_port()
+    generate(landing, sites_dir=sites, sites_port=port)
+    server, thread = lightbox.sites.serve_sites(sites, port=port)
 """
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
 from lightbox.seed.generate import DEFAULT_AS_OF, DEFAULT_PORT, generate
 
-__all__ = ["DEFAULT_AS_OF", "DEFAULT_PORT", "generate"]
+__all__ = ["DEFAULT_AS_OF", "DEFAULT_PORT", "generate", "load_manifest"]
+
+
+def load_manifest(landing=None) -> dict:
+    """The ``_seed.json`` of a landing folder (default: ``LIGHTBOX_LANDING``)."""
+    if landing is None:
+        from lightbox.config import settings
+
+        landing = settings().landing
+    return json.loads((Path(landing) / "_seed.json").read_text(encoding="utf-8"))

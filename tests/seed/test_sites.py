@@ -63,3 +63,16 @@ def test_serves_the_generated_sample_sites(seeded):
     finally:
         stop(srv)
         thread.join(5)
+
+
+def test_manifest_urls_carry_the_sites_port(seeded, monkeypatch):
+    from lightbox.seed import load_manifest
+    from lightbox.sites import free_port
+
+    monkeypatch.setenv("LIGHTBOX_LANDING", str(seeded["landing"]))
+    manifest = load_manifest()
+    port = manifest["sites_port"]
+    assert manifest["stock_feeds"] == f"pixelstockr=http://pixelstockr.com:{port}/feed.json"
+    for item in manifest["expected"]["infringement"]:
+        assert f":{port}/" in item["page_url"] and f":{port}/" in item["image_url"]
+    assert 0 < free_port() < 65536
