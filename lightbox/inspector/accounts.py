@@ -23,10 +23,16 @@ class AccountError(ValueError):
     pass
 
 
+# argon2id parameters (argon2-cffi's RFC 9106 "low memory" defaults: 64 MiB, 3 passes, 4
+# lanes). Tests lower them (a fixture) to stay fast; a stored hash carries its own
+# parameters, so verification always uses the ones it was made with.
+HASH_PARAMS: dict = {}
+
+
 def _hasher():
     from argon2 import PasswordHasher  # argon2id by default
 
-    return PasswordHasher()
+    return PasswordHasher(**HASH_PARAMS)
 
 
 _DUMMY_HASH: str | None = None

@@ -98,6 +98,8 @@ class ConnectionPool:
                     log.warning("role %s is missing or not granted to %s: the inspector app runs as %s",
                                 self.role, current, current)
         conn.commit()  # a SET inside a rolled-back transaction would be undone
+        # Autocommit: each queue operation is one atomic statement string, one round trip.
+        conn.autocommit = True
         self.active_role = role
         self._all.append(conn)
         return conn
@@ -137,6 +139,42 @@ class ConnectionPool:
             with contextlib.suppress(Exception):
                 conn.close()
         self._all.clear()
+
+
+# --------------------------------------------------------------------------- headers
+
+_CSP = ("default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'").encode()
+# Swagger UI (the API docs page) loads its script and style from a CDN.
+_CSP_DOCS = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+             "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'").encode()
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): CSP, no framing, no
+    sniffing, and no caching unless a route says otherwise."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        csp = _CSP_DOCS if scope["path"] == "/api/docs" else _CSP
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [(b"content-security-policy", csp), (b"x-frame-options", b"DENY"),
+                         (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+                if b"cache-control" not in names:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers + [h for h in extra if h[0] not in names]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 # --------------------------------------------------------------------------- auth
@@ -266,20 +304,7 @@ def create_app(database_url: str | None = None, role: str | None = APP_ROLE, poo
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        if request.url.path == "/api/docs":
-            csp = "default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net"
-        else:
-            csp = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if "cache-control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     def _login_required(request: Request, exc: LoginRequired):

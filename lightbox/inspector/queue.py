@@ -14,6 +14,7 @@ appends a row to ``licensing.decisions``, the training labels of ``licensing_tra
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from dataclasses import dataclass
 
@@ -90,46 +91,32 @@ update licensing.review_queue q
            for update skip locked)
 """
 
-_HELD = f"""
-select q.photo_id, q.claimed_at, q.claimed_at + %(ttl)s * interval '1 minute'
+_HELD_SELECT = f"""
+select q.photo_id, q.claimed_at
   from licensing.review_queue q
  where q.claimed_by = %(inspector)s and {_LIVE}
  order by q.claimed_at
  limit 1
 """
 
-_CLAIM_NEXT = """
-with next as (
-    select q.photo_id
-      from licensing.review_queue q
-     where q.status = 'pending'
-       and (%(category)s::text is null or exists (
-            select 1 from raw.photos p where p.photo_id = q.photo_id and p.category = %(category)s::text))
-     order by q.priority desc, q.enqueued_at, q.photo_id
-     limit 1
-       for update skip locked
-)
-update licensing.review_queue q
-   set status = 'claimed', claimed_by = %(inspector)s, claimed_at = now()
-  from next
- where q.photo_id = next.photo_id
-returning q.photo_id, q.claimed_at, q.claimed_at + %(ttl)s * interval '1 minute'
-"""
 
 
 @contextlib.contextmanager
-def _tx(conn):
-    """One transaction on ``conn`` (also when the caller's connection is in autocommit
-    mode: the claim's advisory lock and row locks must live until the commit)."""
-    autocommit = conn.autocommit
-    if autocommit:
-        conn.autocommit = False
-    try:
+def _atomic(conn):
+    """A cursor for one atomic ``execute()``. On an autocommit connection (the app's) a
+    string of several statements runs as one implicit transaction in one round trip; on
+    any other connection it runs in the connection's transaction, committed at the end."""
+    if conn.autocommit:
+        with conn.cursor() as cur:
+            yield cur
+    else:
         with conn, conn.cursor() as cur:
             yield cur
-    finally:
-        if autocommit:
-            conn.autocommit = True
+
+
+# One claim at a time per inspector, even from two tabs at once: the claim statements
+# start with this lock, held to the end of their transaction.
+_LOCK = "select pg_advisory_xact_lock(hashtext('lightbox.inspector.claim'), hashtext(%(inspector)s));"
 
 
 def return_expired_claims(cur, ttl: float | None = None) -> int:
@@ -140,20 +127,38 @@ def return_expired_claims(cur, ttl: float | None = None) -> int:
 
 def claim_next(conn, inspector: str, category: str | None = None, ttl: float | None = None) -> Claim | None:
     """Claim the highest-priority pending photo (optionally of one category) for
-    ``inspector``, or return the claim they already hold. None when nothing is pending."""
+    ``inspector``, or return the claim they already hold. None when nothing is pending.
+    One round trip: lock, return expired claims, then held-or-claim in one statement."""
     ttl = claim_ttl_minutes() if ttl is None else ttl
     params = {"inspector": inspector, "ttl": ttl, "category": category or None}
-    with _tx(conn) as cur:
-        # One claim at a time per inspector, even from two tabs at once.
-        cur.execute("select pg_advisory_xact_lock(hashtext('lightbox.inspector.claim'), hashtext(%s))", (inspector,))
-        cur.execute(_HELD, params)
+    sql = _LOCK + _RETURN_EXPIRED + ";" + f"""
+with held as ({_HELD_SELECT}),
+next as (
+    select q.photo_id
+      from licensing.review_queue q
+     where q.status = 'pending'
+       and not exists (select 1 from held)
+       and (%(category)s::text is null or exists (
+            select 1 from raw.photos p where p.photo_id = q.photo_id and p.category = %(category)s::text))
+     order by q.priority desc, q.enqueued_at, q.photo_id
+     limit 1
+       for update skip locked
+),
+taken as (
+    update licensing.review_queue q
+       set status = 'claimed', claimed_by = %(inspector)s, claimed_at = now()
+      from next
+     where q.photo_id = next.photo_id
+    returning q.photo_id, q.claimed_at
+)
+select photo_id, claimed_at, claimed_at + %(ttl)s * interval '1 minute', true from held
+union all
+select photo_id, claimed_at, claimed_at + %(ttl)s * interval '1 minute', false from taken
+"""
+    with _atomic(conn) as cur:
+        cur.execute(sql, params)
         row = cur.fetchone()
-        if row:
-            return Claim(row[0], row[1], row[2], already_held=True)
-        return_expired_claims(cur, ttl)
-        cur.execute(_CLAIM_NEXT, params)
-        row = cur.fetchone()
-        return Claim(row[0], row[1], row[2]) if row else None
+    return Claim(row[0], row[1], row[2], already_held=row[3]) if row else None
 
 
 def claim_photo(conn, inspector: str, photo_id: str, ttl: float | None = None) -> Claim:
@@ -161,27 +166,27 @@ def claim_photo(conn, inspector: str, photo_id: str, ttl: float | None = None) -
     it is decided, or the inspector already holds another photo."""
     ttl = claim_ttl_minutes() if ttl is None else ttl
     params = {"inspector": inspector, "ttl": ttl, "photo_id": photo_id}
-    with _tx(conn) as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtext('lightbox.inspector.claim'), hashtext(%s))", (inspector,))
-        cur.execute(_HELD, params)
+    sql = _LOCK + f"""
+with held as ({_HELD_SELECT}),
+taken as (
+    update licensing.review_queue q
+       set status = 'claimed', claimed_by = %(inspector)s, claimed_at = now()
+     where q.photo_id = %(photo_id)s
+       and not exists (select 1 from held)
+       and (q.status = 'pending' or (q.status = 'claimed' and not ({_LIVE})))
+    returning q.photo_id, q.claimed_at
+)
+select photo_id, claimed_at, claimed_at + %(ttl)s * interval '1 minute', true from held
+union all
+select photo_id, claimed_at, claimed_at + %(ttl)s * interval '1 minute', false from taken
+"""
+    with _atomic(conn) as cur:
+        cur.execute(sql, params)
         row = cur.fetchone()
-        if row and row[0] == photo_id:
-            return Claim(row[0], row[1], row[2], already_held=True)
-        if row:
+        if row and row[3] and row[0] != photo_id:
             raise QueueError(f"You already hold photo {row[0]}: decide on it or release it first.")
-        cur.execute(
-            f"""
-            update licensing.review_queue q
-               set status = 'claimed', claimed_by = %(inspector)s, claimed_at = now()
-             where q.photo_id = %(photo_id)s
-               and (q.status = 'pending' or (q.status = 'claimed' and not ({_LIVE})))
-            returning q.photo_id, q.claimed_at, q.claimed_at + %(ttl)s * interval '1 minute'
-            """,
-            params,
-        )
-        row = cur.fetchone()
         if row:
-            return Claim(row[0], row[1], row[2])
+            return Claim(row[0], row[1], row[2], already_held=row[3])
         raise _why_not_held(cur, inspector, photo_id, ttl, verb="claim")
 
 
@@ -243,35 +248,32 @@ def decide(conn, inspector: str, photo_id: str, decision: str, reason_code: str 
     ttl = claim_ttl_minutes() if ttl is None else ttl
     reason = compose_reason(decision, reason_code, note, releases)
     params = {"inspector": inspector, "ttl": ttl, "photo_id": photo_id, "decision": decision, "reason": reason}
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
+        # One statement: the queue row and the training label change together or not at all.
         cur.execute(
             f"""
-            update licensing.review_queue q
-               set status = 'decided', decision = %(decision)s, decision_reason = %(reason)s, decided_at = now()
-             where q.photo_id = %(photo_id)s and q.claimed_by = %(inspector)s and {_LIVE}
-            returning q.decided_at
+            with decided as (
+                update licensing.review_queue q
+                   set status = 'decided', decision = %(decision)s, decision_reason = %(reason)s, decided_at = now()
+                 where q.photo_id = %(photo_id)s and q.claimed_by = %(inspector)s and {_LIVE}
+                returning q.photo_id, q.decided_at
+            )
+            insert into licensing.decisions (photo_id, inspector_id, decision, reason, decided_at)
+            select photo_id, %(inspector)s, %(decision)s, %(reason)s, decided_at from decided
+            returning decision_id, decided_at
             """,
             params,
         )
         row = cur.fetchone()
         if row is None:
             raise _why_not_held(cur, inspector, photo_id, ttl, verb="decide on")
-        cur.execute(
-            """
-            insert into licensing.decisions (photo_id, inspector_id, decision, reason, decided_at)
-            values (%(photo_id)s, %(inspector)s, %(decision)s, %(reason)s, now())
-            returning decision_id
-            """,
-            params,
-        )
-        decision_id = cur.fetchone()[0]
-    return {"photo_id": photo_id, "decision": decision, "reason": reason, "decided_at": row[0], "decision_id": decision_id}
+    return {"photo_id": photo_id, "decision": decision, "reason": reason, "decided_at": row[1], "decision_id": row[0]}
 
 
 def release(conn, inspector: str, photo_id: str, ttl: float | None = None) -> None:
     """Give a held photo back to the queue."""
     ttl = claim_ttl_minutes() if ttl is None else ttl
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(
             """
             update licensing.review_queue q
@@ -286,10 +288,10 @@ def release(conn, inspector: str, photo_id: str, ttl: float | None = None) -> No
 
 def held_claim(conn, inspector: str, ttl: float | None = None) -> Claim | None:
     ttl = claim_ttl_minutes() if ttl is None else ttl
-    with _tx(conn) as cur:
-        cur.execute(_HELD, {"inspector": inspector, "ttl": ttl})
+    with _atomic(conn) as cur:
+        cur.execute(_HELD_SELECT, {"inspector": inspector, "ttl": ttl})
         row = cur.fetchone()
-    return Claim(row[0], row[1], row[2], already_held=True) if row else None
+    return Claim(row[0], row[1], row[1] + dt.timedelta(minutes=ttl), already_held=True) if row else None
 
 
 def _rows(cur) -> list[dict]:
@@ -354,14 +356,14 @@ def list_queue(conn, status: str = "open", category: str | None = None, ai_decis
         "ttl": ttl, "category": category or None, "ai_decision": ai_decision or None, "decision": decision or None,
         "min_h": min_h, "max_h": max_h, "limit": max(1, min(int(limit), 500)), "offset": max(0, int(offset)),
     }
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(sql, params)
         return _rows(cur)
 
 
 def queue_counts(conn, ttl: float | None = None) -> dict:
     ttl = claim_ttl_minutes() if ttl is None else ttl
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(
             """
             select count(*) filter (where status = 'pending'
@@ -377,7 +379,7 @@ def queue_counts(conn, ttl: float | None = None) -> dict:
 
 
 def categories(conn) -> list[str]:
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(
             """
             select distinct p.category from licensing.review_queue q
@@ -391,7 +393,7 @@ def categories(conn) -> list[str]:
 def photo_detail(conn, photo_id: str, ttl: float | None = None) -> dict:
     """Everything the photo page shows. Only photos in the review queue are visible."""
     ttl = claim_ttl_minutes() if ttl is None else ttl
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(_QUEUE_SELECT + " where q.photo_id = %(photo_id)s", {"ttl": ttl, "photo_id": photo_id})
         rows = _rows(cur)
         if not rows:
@@ -429,8 +431,6 @@ def photo_detail(conn, photo_id: str, ttl: float | None = None) -> dict:
         item["history"] = photographer_history(cur, item["photo"].get("owner_id"), photo_id)
     item["claim_expires_at"] = None
     if item["status"] == "claimed" and item["claimed_at"] is not None:
-        import datetime as dt
-
         item["claim_expires_at"] = item["claimed_at"] + dt.timedelta(minutes=ttl)
     return item
 
@@ -465,7 +465,7 @@ def photographer_history(cur, owner_id: str | None, photo_id: str, limit: int = 
 
 
 def my_history(conn, inspector: str, limit: int = 100) -> list[dict]:
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(
             """
             select d.decision_id, d.photo_id, p.title, p.category, d.decision, d.reason, d.decided_at
@@ -481,7 +481,7 @@ def my_history(conn, inspector: str, limit: int = 100) -> list[dict]:
 
 def image_path(conn, photo_id: str) -> str:
     """The image_path of a queued photo (NotFound for anything not in the queue)."""
-    with _tx(conn) as cur:
+    with _atomic(conn) as cur:
         cur.execute(
             """
             select p.image_path from licensing.review_queue q join raw.photos p on p.photo_id = q.photo_id

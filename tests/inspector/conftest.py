@@ -75,6 +75,13 @@ def seed_queue(conn, landing, n: int, prefix: str = "p", owners: int = 5, images
     return ids
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2id with small parameters: the same code path, a fraction of the time."""
+    monkeypatch.setattr(accounts, "HASH_PARAMS", {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1})
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", None)
+
+
 @pytest.fixture
 def queue_ids(conn, landing):
     return seed_queue(conn, landing, 12)
