@@ -60,16 +60,17 @@ def generate(out, scale: str = "small", seed: int = 7, sites_dir=None, as_of=Non
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     started = time.monotonic()
     out = Path(out).expanduser().resolve()
-    if sites_dir is None:
-        from lightbox.config import settings
+    from lightbox.config import settings
 
-        sites_dir = settings().home / "sites"
+    home = settings().home
+    if sites_dir is None:
+        sites_dir = home / "sites"
     sites_dir = Path(sites_dir).expanduser().resolve()
     as_of = _as_datetime(as_of)
     out.mkdir(parents=True, exist_ok=True)
     _clean_previous(out)
     images_dir = out / "images"
-    library = build_library(images_dir)
+    library = build_library(images_dir, cache_dir=home / "cache")
 
     landing = Landing(out)
     market = Market(landing, library, scale=scale, seed=seed, as_of=as_of)

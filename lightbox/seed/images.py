@@ -163,10 +163,59 @@ def measure(img) -> tuple[float, float, float]:
     return float(lap.var()), float(grey.mean()), clipped
 
 
-def build_library(images_dir: Path) -> list[ImageInfo]:
+LIBRARY_VERSION = 1  # bump when a variant changes: the cache below is keyed by it
+
+
+def _library_key() -> str:
+    import PIL
+
+    digest = hashlib.sha256(f"{LIBRARY_VERSION}|{PIL.__version__}|{MAX_SIDE}|{sorted(VARIANTS.items())}".encode())
+    for path in sample_files():
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def build_library(images_dir: Path, cache_dir: Path | None = None) -> list[ImageInfo]:
     """Write every variant of every sample photo once; return their descriptions in a fixed
-    order (base by base, variant by variant)."""
+    order (base by base, variant by variant). With ``cache_dir``, a library built before (same
+    sample photos, same code version) is copied instead of encoded again."""
+    import json
+    import shutil
+
     images_dir.mkdir(parents=True, exist_ok=True)
+    cached = None
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"seed-images-{_library_key()}"
+        index = cached / "library.json"
+        if index.is_file():
+            try:
+                library = [ImageInfo(**item) for item in json.loads(index.read_text())]
+                for info in library:
+                    shutil.copyfile(cached / info.name, images_dir / info.name)
+                return library
+            except (OSError, ValueError, TypeError):
+                pass  # a damaged cache: build afresh
+    library = _build(images_dir)
+    if cached is not None:
+        import dataclasses
+        import tempfile
+
+        tmp = None
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=cached.parent, prefix=".building-"))
+            for info in library:
+                shutil.copyfile(images_dir / info.name, tmp / info.name)
+            (tmp / "library.json").write_text(json.dumps([dataclasses.asdict(i) for i in library]))
+            tmp.rename(cached)
+        except OSError:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)  # another run filled the cache first, or no space
+    return library
+
+
+def _build(images_dir: Path) -> list[ImageInfo]:
     library = []
     for index, path in enumerate(sample_files()):
         slug = base_slug(path)

@@ -310,3 +310,25 @@ def test_sites_and_stock_plants(seeded):
     for item in exp["infringement"]:
         assert item["photo_id"] in exclusive
     assert m["crawl_resolve"].count("=127.0.0.1") == len(m["hosts"])
+
+
+def test_variants_encode_to_the_same_bytes_every_time(tmp_path):
+    from lightbox.seed.images import VARIANT_KINDS, jpeg_bytes, load_base, make_variant, sample_files
+
+    base = load_base(sample_files()[0])
+    for kind in VARIANT_KINDS:
+        a = jpeg_bytes(*make_variant(base, kind, "k"))
+        b = jpeg_bytes(*make_variant(load_base(sample_files()[0]), kind, "k"))
+        assert a == b, kind
+
+
+def test_image_cache_gives_the_same_library(seeded, tmp_path):
+    from lightbox.config import settings
+    from lightbox.seed.images import build_library
+
+    cache = settings().home / "cache"
+    assert any(cache.glob("seed-images-*/library.json"))  # the seeded run filled it
+    library = build_library(tmp_path / "images", cache_dir=cache)
+    assert [i.as_dict() for i in library] == seeded["manifest"]["images"]
+    built = {p: h for p, h in _tree(seeded["landing"]).items() if p.startswith("images/") and "upload" not in p}
+    assert built == {f"images/{p}": h for p, h in _tree(tmp_path / "images").items()}
