@@ -268,21 +268,13 @@ def is_own_listing(contributor: str | None, owner: dict) -> bool | None:
     return name in owner["usernames"] or (owner["username"] is not None and name == normalise_name(owner["username"]))
 
 
-_extractor = None
-
-
 def registrable_domain(host_or_site: str) -> str:
-    """``img.cdn.stockhub.net`` → ``stockhub.net`` (public-suffix aware, offline)."""
-    global _extractor
-    import tldextract
+    """``img.cdn.stockhub.net`` → ``stockhub.net``: the crawler's definition (public-suffix
+    aware, offline), so that a case opened here and one opened by the sweep share a key."""
+    from lightbox.crawl.frontier import registrable_domain as registrable
 
-    if _extractor is None:
-        _extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    host = (urlsplit(host_or_site).hostname if "://" in host_or_site else host_or_site.split(":")[0]).lower().strip(".")
-    parts = _extractor(host)
-    if parts.domain and parts.suffix:
-        return f"{parts.domain}.{parts.suffix}"
-    return host
+    host = urlsplit(host_or_site).hostname if "://" in host_or_site else host_or_site.split(":")[0]
+    return registrable(host or "")
 
 
 def _own_domain(domain: str, own: tuple[str, ...]) -> bool:
@@ -659,9 +651,9 @@ def _upsert_violation(cur, as_of, outcome: Outcome, match, owner: dict, evidence
 
 
 def case_id_for(photo_id: str, domain: str) -> str:
-    import hashlib
+    from lightbox.infringement.actioner import case_id_for as infringement_case_id  # one id scheme
 
-    return "EXC-" + hashlib.sha256(f"{photo_id}|{domain}".encode()).hexdigest()[:16]
+    return infringement_case_id(photo_id, domain)
 
 
 def _upsert_infringement(cur, as_of, outcome: Outcome, match, owner: dict, domain: str, evidence: str, status: str) -> None:

@@ -12,6 +12,9 @@ view, idempotently:
   had, the held matches that belong to a case go back to ``case``, a ``lifted`` event and a
   notification are recorded.
 
+Every case status changed here reaches the enforcement partners through the infringement
+sweep's ``infringement.partner_outbox`` (its ``sync_outbox``) in the same transaction.
+
 People decide violations with ``decide`` (the ``lightbox violations confirm|dismiss``
 commands); a dismissal that leaves the photo without open violations lifts its hold.
 """
@@ -137,13 +140,26 @@ def apply_holds(conn, as_of: datetime) -> dict:
                 event_id = cur.fetchone()[0]
                 _notify(cur, photo_id, "exclusivity_hold_lifted", event_id, as_of, None)
                 lifted += 1
+            partner_messages = _tell_partners(cur, as_of)
     return {
         "held": len(held),
         "placed": placed,
         "lifted": lifted,
         "cases_paused": paused_total,
         "matches_held": held_matches,
+        "partner_messages": partner_messages,
     }
+
+
+def _tell_partners(cur, as_of: datetime) -> int:
+    """Tell the enforcement partners at once about cases paused or resumed here (and cases
+    the audit opened), through the infringement sweep's outbox, so that no partner keeps
+    pursuing a photo its photographer also sells elsewhere."""
+    try:
+        from lightbox.infringement.actioner import sync_outbox
+    except ImportError:  # the infringement package is not installed: the sweep will tell them
+        return 0
+    return sync_outbox(cur, as_of)
 
 
 def _notify(cur, photo_id: str, kind: str, event_id: int, at: datetime, hold: dict | None) -> None:

@@ -103,6 +103,9 @@ def test_audit_tells_own_listings_from_stolen_ones_and_holds(conn, marketplace):
     assert [m[2] for k, m in matches.items() if k[0] == "p3"] == ["exclusivity_hold"]
     assert [m[2] for k, m in matches.items() if k[0] == "p2"] == ["case"]
     assert holds["placed"] == 2 and holds["cases_paused"] == 1
+    # the enforcement partners hear of the pause (and of the new case) at once
+    outbox = rows(conn, "select case_id, status from infringement.partner_outbox order by message_id")
+    assert ("SWEEP-1", "paused") in outbox and (stolen[0][0], "open") in outbox
     assert snapshot(conn)["outbox"] == [
         ("u1", "exclusivity_hold_placed", "p1"),
         ("u2", "exclusivity_hold_placed", "p3"),
@@ -118,6 +121,7 @@ def test_audit_tells_own_listings_from_stolen_ones_and_holds(conn, marketplace):
     assert main(["violations", "dismiss", str(p1_violation), "--by", "ines", "--note", "sold there before exclusivity"]) == 0
     assert rows(conn, "select status, status_reason like 'exclusivity hold lifted%%' from infringement.cases where case_id = 'SWEEP-1'") == [("open", True)]
     assert rows(conn, "select status from infringement.matches where page_url = 'http://someblog.org/post'") == [("case",)]
+    assert rows(conn, "select status from infringement.partner_outbox where case_id = 'SWEEP-1' order by message_id desc limit 1") == [("open",)]
     assert rows(conn, "select decided_by, decision_note, status from exclusivity.violations where violation_id = %s", p1_violation) == [
         ("ines", "sold there before exclusivity", "dismissed")
     ]
