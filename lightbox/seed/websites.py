@@ -90,7 +90,8 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
 <li><a href="/private/drafts.html">Drafts</a></li>
 <li><a href="/about.html">About</a></li>
 </ul>""")
-    s.page(SUNNY, "/about.html", "About us", "<p>Two friends, one camera, many trains.</p><a href=\"/index.html\">home</a>")
+    s.unrelated(SUNNY, "/img/us.jpg", "sunny-about", (400, 300))
+    s.page(SUNNY, "/about.html", "About us", '<img src="/img/us.jpg" alt="us"><p>Two friends, one camera, many trains.</p><a href="/index.html">home</a>')
     a = planted["A"]
     a_crop = s.copy(SUNNY_CDN, "/img/2026/lisbon-harbour.jpg", a, "crop10", images_dir)
     tram = s.unrelated(SUNNY_CDN, "/img/2026/tram.jpg", "sunny-tram")
@@ -164,7 +165,8 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     board = s.page(PINS, "/boards/nature-finds.html", "Nature finds", f"""
 <img src="/pins/garden.jpg" alt="garden"><img src="/pins/cake.jpg" alt="cake">""",
         head=f'<meta name="twitter:image" content="{other_pin}">\n')
-    s.page(PINS, "/index.html", "Pin collector", '<a href="/boards/nature-finds.html">Nature finds</a>')
+    s.unrelated(PINS, "/pins/logo.jpg", "pins-logo", (160, 160))
+    s.page(PINS, "/index.html", "Pin collector", '<img src="/pins/logo.jpg" alt="logo"><a href="/boards/nature-finds.html">Nature finds</a>')
     s.expect(f, board, f_pin, PINS, "crop_resize", "case", "img src (reported by the photographer)")
 
     # --- the marketplace's own site and a licensee ----------------------------------------
@@ -248,6 +250,6 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     s.exclusivity.append({"site": PIXELSTOCKR, "listing_id": "pxs-504", "listing_url": None, "image_url": None,
                           "photo_id": None, "contributor": None, "expect": "missing_fields", "via": "feed"})
     s.write(PIXELSTOCKR, "/feed.json", json.dumps(feed, indent=2) + "\n")
-    s.page(PIXELSTOCKR, "/index.html", "PixelStockr", '<a href="/feed.json">listing feed</a>')
-    s.page(STOCKHUB, "/index.html", "StockHub", "<p>Millions of photos.</p>")
+    s.page(PIXELSTOCKR, "/index.html", "PixelStockr", '<img src="/media/pxs-502.jpg" alt="featured"><a href="/feed.json">listing feed</a>')
+    s.page(STOCKHUB, "/index.html", "StockHub", '<img src="/img/SH-1002.jpg" alt="featured"><p>Millions of photos.</p>')
     return s
