@@ -17,6 +17,7 @@ transaction as the page that found it, so a crash never loses a link of a fetche
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -176,6 +177,7 @@ class ShardCrawler:
         self.known: set[str] = set()
         self.images: dict[str, asyncio.Future] = {}
         self.pages_per_site: Counter = Counter()
+        self.page_digests: dict[str, str] = {}
         self.query_variants: Counter = Counter()
         self.bodies = asyncio.Semaphore(self.limits.max_bodies_in_memory)
         self.pool = ThreadPoolExecutor(self.limits.hash_workers, thread_name_prefix="hash")
@@ -263,6 +265,11 @@ class ShardCrawler:
             self._fail(row["url"], result, result.reason, "skipped" if result.error == "robots_disallowed" else "failed")
             return
         self.stats.pages_fetched += 1
+        digest = hashlib.sha256(result.body).hexdigest()
+        first = self.page_digests.setdefault(digest, row["url"])
+        if first != row["url"]:  # the same page under another URL (/ and /index.html): one sighting
+            self.writer.done(row["url"], result, "fetched", f"duplicate_content: same as {first}", None, digest)
+            return
         base = result.final_url or row["url"]
         found = await asyncio.to_thread(discover, result.body, base)
         if row["depth"] < row["max_depth"]:
@@ -279,10 +286,10 @@ class ShardCrawler:
                 deferred = True
                 self._defer_image(image_url, key, row)
         matched = any(await asyncio.gather(*waits)) if waits else False
-        body_uri = sha = None
+        body_uri = None
         if matched or deferred:
-            body_uri, sha = await self._store(result.body, ".html")
-        self.writer.done(row["url"], result, "fetched", None, body_uri, sha)
+            body_uri, _ = await self._store(result.body, ".html")
+        self.writer.done(row["url"], result, "fetched", None, body_uri, digest)
 
     def _add_link(self, link: str, parent: dict) -> None:
         if link in self.known:

@@ -116,6 +116,10 @@ def match_images(conn, sweep_id: str, as_of: datetime, settings=None, verify=Tru
         rows = cur.fetchall()
     licenses = _licenses(conn, {r[2] for r in rows})
     held = _held(conn)
+    with conn.cursor() as cur:
+        cur.execute("""select photo_id, page_url, image_url, sweep_id, evidence_uri from infringement.matches
+                       where sweep_id = %s""", (sweep_id,))
+        existing = {tuple(r[:3]): r[3:] for r in cur.fetchall()}
     catalog: dict[str, bytes | None] = {}
     verified: dict[tuple, dict | None] = {}
     counts: dict[str, int] = defaultdict(int)
@@ -136,10 +140,13 @@ def match_images(conn, sweep_id: str, as_of: datetime, settings=None, verify=Tru
                     catalog[photo_id] = None
             page = FetchRecord(page_url, *fetch_columns[:7])
             image = FetchRecord(image_url, *fetch_columns[7:])
-            if catalog[photo_id] is not None and image.body_uri:
+            done = existing.get((photo_id, page_url, image_url))
+            if done and done[0] == sweep_id and done[1]:
+                evidence_uri = done[1]  # this sweep's evidence is stored already (a rerun)
+            elif catalog[photo_id] is not None and image.body_uri:
                 key = (photo_id, image.sha256)
                 if key not in verified:
-                    verified[key] = _verify(catalog[photo_id], image.body_uri) if verify else None
+                    verified[key] = _regions(details) or (_verify(catalog[photo_id], image.body_uri) if verify else None)
                 evidence_uri, _ = build_evidence(
                     evidence_uri=settings.evidence_uri, sweep_id=sweep_id, as_of=as_of,
                     photo={"photo_id": photo_id, "owner_id": owner_id, "image_path": image_path},
@@ -174,6 +181,18 @@ def match_images(conn, sweep_id: str, as_of: datetime, settings=None, verify=Tru
         if not conn.autocommit:
             conn.commit()
     return dict(counts)
+
+
+def _regions(details) -> dict | None:
+    """The matched regions the engine already reported with its match (fractions of each
+    image), so that evidence needs no second feature match."""
+    if isinstance(details, str):
+        details = json.loads(details)
+    if not isinstance(details, dict) or not details.get("region_catalog_frac") or not details.get("region_found_frac"):
+        return None
+    keep = ("region_catalog_frac", "region_found_frac", "overlap_pct", "found_coverage_pct", "rotation_deg",
+            "scale", "inliers", "flipped")
+    return {k: details[k] for k in keep if k in details} | {"source": "matcher"}
 
 
 def _verify(catalog_bytes: bytes, image_uri: str) -> dict | None:
