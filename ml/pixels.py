@@ -74,6 +74,8 @@ def pixel_features(data: bytes) -> dict[str, float]:
     import cv2
     from PIL import Image, UnidentifiedImageError
 
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)  # tiny images: OpenCV's thread pool costs more than it saves
     if not data:
         raise PixelError("image file is empty")
     try:

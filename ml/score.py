@@ -158,7 +158,7 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
         row = rows[pid]
         if not row.get("owner_known"):
             failures[pid] = f"owner {row.get('owner_id')!r} is not a known user: cannot be licensed"
-        elif feats["pixel_error"].iloc[i]:
+        elif isinstance(feats["pixel_error"].iloc[i], str):
             failures[pid] = feats["pixel_error"].iloc[i]
         else:
             ok.append(i)

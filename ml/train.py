@@ -126,7 +126,9 @@ def _lgb_params(n_train: int, seed: int, threads: int) -> dict:
         "seed": seed,
         "deterministic": True,
         "force_row_wise": True,
-        "num_threads": threads,
+        # small data trains fastest on one thread, and OpenMP spin-waiting on a busy shared
+        # machine (or in a forked task process) can make more threads many times slower
+        "num_threads": threads if n_train >= 20_000 else 1,
         "verbose": -1,
     }
 
@@ -190,10 +192,12 @@ def fit_logistic(X_tr, y_tr, names):
 
 
 # ----------------------------------------------------------------------------- run
-def version_for(as_of: datetime, data: pd.DataFrame) -> str:
+def version_for(data: pd.DataFrame) -> str:
+    """``<newest label time>-<hash of the labelled photos and code>``: the same training data
+    gives the same version whenever (and however often) the run happens."""
     h = hashlib.sha256(CODE_VERSION.encode())
     h.update(pd.util.hash_pandas_object(data[["photo_id", "y_suitable", "y_sale"]], index=False).values.tobytes())
-    return f"{pd.Timestamp(as_of):%Y%m%dT%H%M}-{h.hexdigest()[:8]}"
+    return f"{data['decided_at'].max():%Y%m%dT%H%M}-{h.hexdigest()[:8]}"
 
 
 def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = True) -> TrainResult:
@@ -202,11 +206,15 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     from ml.registry import load_champion, register
     from lightbox.objects import exists, join, put_bytes
 
+    import time
+
+    t0 = time.monotonic()
     data = labelled_dataset(conn, as_of, workers=threads)
+    log.info("dataset: %d labelled photos in %.1f s", len(data), time.monotonic() - t0)
     y_all = data["y_suitable"].to_numpy()
     if len(data) < MIN_LABELS or len(np.unique(y_all)) < 2:
         raise InsufficientData(f"{len(data)} labelled photos ({int(y_all.sum())} suitable): need {MIN_LABELS} of both kinds")
-    version = version_for(as_of, data)
+    version = version_for(data)
     from ml.registry import models_base
 
     base = models_base(version)
@@ -252,6 +260,7 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
             except ModelLoadError as exc:
                 champion_info = {"version": current[0], "error": str(exc)}
 
+    log.info("models fitted at %.1f s", time.monotonic() - t0)
     evaluation = {name: binary_metrics(y[te], p) for name, p in preds.items()}
     importance = dict(zip(names_all, map(float, booster.feature_importance("gain"))))
     metrics = {
@@ -268,7 +277,7 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
         "champion": champion_info,
         "pixel_lift_roc_auc": _diff(evaluation["lightgbm"], evaluation["lightgbm_no_pixels"]),
         "importance_gain": dict(sorted(importance.items(), key=lambda kv: -kv[1])),
-        "images_unreadable": int(data["pixel_error"].notna().sum()),
+        "images_unreadable": int(data["pixel_error"].map(lambda e: isinstance(e, str)).sum()),
     }
 
     put_bytes(artifact_uri, model.to_bytes())
@@ -276,6 +285,7 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     for name, png in _plots(y[te], preds, importance).items():
         put_bytes(join(base, name), png)
     put_bytes(report_uri, _report_html(version, metrics).encode())
+    log.info("artifacts and report written at %.1f s", time.monotonic() - t0)
     register(conn, version, pd.Timestamp(as_of).to_pydatetime(), metrics, artifact_uri, report_uri)
     if not conn.autocommit:
         conn.commit()

@@ -58,12 +58,12 @@ class Market:
         return self.line
 
     def image(self, kind: str, n: int) -> str:
-        key = (kind, n % 8)
+        key = (kind, n % 16)
         if key not in self.images:
-            path = f"images/{kind}_{n % 8}.jpg"
+            path = f"images/{kind}_{n % 16}.jpg"
             target = self.landing / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(make_jpeg(kind, seed=zlib.crc32(kind.encode()) % 10_000 + n % 8))
+            target.write_bytes(make_jpeg(kind, seed=zlib.crc32(kind.encode()) % 10_000 + n % 16))
             self.images[key] = path
         return self.images[key]
 
@@ -138,12 +138,15 @@ class Market:
             kw = rng.randrange(0, 11)
             uploaded = T0 + timedelta(days=330 * i / n, hours=rng.randrange(24))
             pid = f"h{i:04d}"
+            people = rng.random() < 0.2
+            release = people and rng.random() < 0.5
             self.photo(pid, rng.choice(owners), uploaded, kind=kind, n=i, keywords=";".join(rng.sample(words, min(kw, len(words)))) or None,
-                       category=rng.choice(["travel", "nature", "food", "city"]))
-            p_accept = (0.92 if kw >= 4 else 0.65) if kind == "sharp" else 0.1
+                       category=rng.choice(["travel", "nature", "food", "city"]), has_people=people, model_release=release)
+            p_accept = (0.95 if kw >= 4 else 0.7) if kind == "sharp" else 0.05
             accepted = rng.random() < p_accept
             decided = uploaded + timedelta(days=2)
-            self.decide(pid, "accepted" if accepted else "rejected", decided)
+            decision = ("changes_required" if people and not release else "accepted") if accepted else "rejected"
+            self.decide(pid, decision, decided)
             if accepted and rng.random() < (0.6 if kw >= 6 else 0.2):
                 self.sale(f"s{i:04d}", pid, decided + timedelta(days=rng.randrange(1, 80)))
 
