@@ -62,7 +62,10 @@ def seed_queue(conn, landing, n: int, prefix: str = "p", owners: int = 5, images
                    %(reasons)s::jsonb, now()
               from unnest(%(ids)s::text[]) with ordinality as t(id, ord)
             """,
-            {"ids": ids, "reasons": json.dumps([{"feature": "sharpness", "contribution": 0.21}, "people without model release"])},
+            {"ids": ids, "reasons": json.dumps([
+                {"kind": "rule", "text": "people are recognisable but there is no model release"},
+                {"kind": "model", "feature": "sharpness", "weight": 0.4121, "text": "the photo is sharp"},
+                {"kind": "data", "text": "no camera metadata"}])},
         )
         cur.execute(
             """
