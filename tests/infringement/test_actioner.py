@@ -146,3 +146,16 @@ def test_sweep_classifies_opens_cases_and_keeps_evidence(conn, marketplace, web)
         cur.execute("update exclusivity.violations set status = 'dismissed'")
     sweep.run_sweep("2026-03-03T00:00:00+00:00")
     assert rows(conn, "select status from infringement.cases where photo_id = 'P2' and infringer_domain = 'sunny-travel-blog.co.uk'") == [("open",)]
+
+
+def test_cases_command_lists_a_photographers_cases(conn, capsys):
+    from lightbox.cli import main
+
+    with conn.cursor() as cur:
+        cur.execute("""insert into infringement.cases (case_id, photo_id, owner_id, infringer_domain, opened_at, status)
+                       values ('IC-1', 'P1', 'U1', 'copycat.test', '2026-03-01', 'open'),
+                              ('IC-2', 'P2', 'U2', 'other.test', '2026-03-01', 'paused')""")
+    assert main(["cases", "--photographer", "U1"]) == 0
+    out = capsys.readouterr().out
+    assert "IC-1" in out and "copycat.test" in out and "IC-2" not in out
+    assert main(["sweep-report"]) == 1  # no sweep yet: says so
