@@ -12,7 +12,8 @@ Rules (shared/DESIGN.md, issue 7):
   On equal ``at`` the more specific (photo-level) event wins, then a revoke beats a grant
   (the cautious choice), then the larger event_id (determinism).
 - Nothing without a grant: no applicable event means no replication.
-- Deleted photos, photos of deleted (or unknown) accounts are never in any region.
+- Deleted photos, photos of deleted (or unknown) accounts are never in any region. An
+  empty ``exclusive`` follows the owner's ``default_exclusive``.
 - In a region where copyright cannot be enforced (enforceable = false) an exclusive photo
   needs a photo-level grant that no later revoke (photo- or user-level) has superseded.
 """
@@ -30,6 +31,7 @@ DRIFT_REPAIRED = "drift_repaired"
 ACCOUNT_DELETED = "account_deleted"
 PHOTO_DELETED = "photo_deleted"
 PHOTO_UNKNOWN = "photo_unknown"  # not in raw.photos at all
+OWNER_UNKNOWN = "owner_unknown"  # the photo's owner is not in raw.users
 CONSENT_REVOKED = "consent_revoked"
 NO_CONSENT = "no_consent"  # never granted
 EXCLUSIVE_UNENFORCEABLE = "exclusive_unenforceable"
@@ -89,7 +91,9 @@ class ConsentIndex:
                     _keep_latest(self.photo_latest_revoke, key, event)
 
     def decide(self, photo: Photo) -> Decision:
-        if not photo.owner_known or photo.owner_deleted:
+        if not photo.owner_known:
+            return Decision(False, OWNER_UNKNOWN, None)
+        if photo.owner_deleted:
             return Decision(False, ACCOUNT_DELETED, None)
         if photo.deleted:
             return Decision(False, PHOTO_DELETED, None)

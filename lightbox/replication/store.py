@@ -96,6 +96,6 @@ class RegionStore:
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
-            self.fs.rm(path)
+            self.fs.rm_file(path)
         except FileNotFoundError:
             pass  # already gone: the goal of a delete

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,7 @@ from lightbox.replication import consent as c
 from lightbox.replication.store import RegionStore, object_key, photo_id_of
 
 log = logging.getLogger(__name__)
+MAX_SOURCE_BYTES = 100 * 1024 * 1024  # as lightbox.objects.read_photo_bytes
 
 
 class CopyVerificationError(RuntimeError):
@@ -97,7 +99,7 @@ def sync_region(
     store=None,
     landing: Path | None = None,
     batch_size: int = 500,
-    copy_batch: int = 64,
+    copy_batch: int = 256,
     workers: int = 4,
     deep_verify: bool = False,
 ) -> SyncResult:
@@ -133,14 +135,17 @@ def sync_region(
         try:
             _Sync(conn, store, region, run_id, at, landing, batch_size, copy_batch, workers, deep_verify, result).run()
         except BaseException:
-            conn.rollback()
-            with conn.cursor() as cur:
-                cur.execute(
-                    "update replication.runs set status = 'failed', finished_at = clock_timestamp() "
-                    "where run_id = %s and region = %s",
-                    (run_id, region.code),
-                )
-            conn.commit()
+            try:  # best effort: a killed process never gets here, and the next run does not need it
+                conn.rollback()
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "update replication.runs set status = 'failed', finished_at = clock_timestamp() "
+                        "where run_id = %s and region = %s",
+                        (run_id, region.code),
+                    )
+                conn.commit()
+            except Exception:  # noqa: BLE001 - the original error is the one to report
+                log.exception("region %s: could not mark run %s failed", region.code, run_id)
             raise
         result.seconds = round(time.monotonic() - started, 3)
         with conn.cursor() as cur:
@@ -172,6 +177,7 @@ class _Sync:
         self.conn, self.store, self.region = conn, store, region
         self.run_id, self.at, self.landing = run_id, at, landing
         self.copy_batch = max(1, copy_batch)  # photos held in memory at once
+        self._landing_root = None
         self.batch_size, self.workers, self.deep_verify = batch_size, max(1, workers), deep_verify
         self.result = result
 
@@ -185,8 +191,9 @@ class _Sync:
                 (code,),
             )
             index = c.ConsentIndex(c.group_by_region(cur.fetchall()).get(code, []), self.region.enforceable)
+            # an empty exclusive follows the owner's default_exclusive (landing contract)
             cur.execute(
-                """select p.photo_id, p.owner_id, coalesce(p.exclusive, false), p.image_path, p.sha256,
+                """select p.photo_id, p.owner_id, coalesce(p.exclusive, u.default_exclusive, false), p.image_path, p.sha256,
                           p.deleted_at is not null, u.user_id is not null, u.deleted_at is not null
                    from raw.photos as p left join raw.users as u on u.user_id = p.owner_id"""
             )
@@ -344,16 +351,34 @@ class _Sync:
 
     # ---- copies ----------------------------------------------------------------------
     def _read_source(self, job: _Copy):
-        from lightbox.objects import read_photo_bytes
-
         try:
-            data = read_photo_bytes(job.photo.image_path, self.landing)
+            data = self._source_bytes(job.photo.image_path)
         except Exception as exc:  # noqa: BLE001 - a per-photo source problem, recorded
             return job, None, f"source unreadable: {type(exc).__name__}: {exc}"
         digest = _sha(data)
         if job.photo.sha256 and job.photo.sha256.lower() != digest:
             return job, None, f"source sha256 {digest} differs from raw.photos.sha256 {job.photo.sha256}"
         return job, data, None
+
+    def _source_bytes(self, image_path: str) -> bytes:
+        """A photo's bytes. Paths relative to the landing folder are read directly (the common
+        case, and the hot loop of a first sync); URIs go through ``read_photo_bytes``."""
+        from lightbox.objects import read_photo_bytes
+
+        if "://" in image_path:
+            return read_photo_bytes(image_path, self.landing)
+        if self._landing_root is None:
+            from lightbox.config import settings
+
+            self._landing_root = os.path.realpath(self.landing or settings().landing)
+        path = os.path.normpath(os.path.join(self._landing_root, image_path))
+        if not path.startswith(self._landing_root + os.sep):
+            raise ValueError(f"image_path {image_path!r} points outside the landing folder")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            raise ValueError(f"{image_path}: over the {MAX_SOURCE_BYTES}-byte limit")
+        return data
 
     def _put_verified(self, key: str, data: bytes, digest: str) -> None:
         self.store.put(key, data)

@@ -54,7 +54,7 @@ def test_deleted_photos_and_accounts_never():
     grant = [ev("e1", "grant", 0)]
     assert wanted(grant, photo(deleted=True))[:2] == (False, "photo_deleted")
     assert wanted(grant, photo(owner_deleted=True))[:2] == (False, "account_deleted")
-    assert wanted(grant, photo(owner_known=False))[:2] == (False, "account_deleted")
+    assert wanted(grant, photo(owner_known=False))[:2] == (False, "owner_unknown")
 
 
 def test_unenforceable_region_needs_photo_level_grant_for_exclusive_photos():

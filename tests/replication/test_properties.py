@@ -248,7 +248,7 @@ def test_sync_converges_under_crashes(conn, landing, scenario_):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, **COMMON)
+@settings(max_examples=40, **COMMON)
 @given(scenario_=scenario)
 def test_sync_converges_under_crashes_long(conn, landing, scenario_):
     run_scenario(conn, landing, scenario_)

@@ -162,14 +162,18 @@ def test_unreadable_or_mismatching_source_is_recorded_not_copied(conn, raw, land
     raw.photo("p3", "u1", seed=3)
     (landing / "images/p2.jpg").unlink()
     (landing / "images/p3.jpg").write_bytes(b"tampered")
+    raw.photo("p4", "u1", seed=4, with_sha=False)
+    (landing.parent / "secret.jpg").write_bytes(b"outside the landing folder")
+    with conn.cursor() as cur:
+        cur.execute("update raw.photos set image_path = '../secret.jpg' where photo_id = 'p4'")
     raw.consent("e1", "u1", "eu", "grant", at(0))
     result = sync(eu, conn, landing, "run1", 1)
     assert set(held(eu)) == {"p1"}
-    assert sorted(e["photo_id"] for e in result.errors) == ["p2", "p3"]
+    assert sorted(e["photo_id"] for e in result.errors) == ["p2", "p3", "p4"]
     with conn.cursor() as cur:
         cur.execute("select status, errors from replication.runs where run_id = 'run1'")
         status, errors = cur.fetchone()
-    assert status == "success" and len(errors) == 2
+    assert status == "success" and len(errors) == 3
 
 
 def test_unreachable_region_raises_and_changes_nothing(conn, raw, landing, tmp_path):
