@@ -165,26 +165,35 @@ joined as (
     left join settlement.transactions as t
         on t.partner = f.partner and t.report_id = f.report_id and t.line_id = f.line_id
 ),
-split as (
-    select
-        j.*,
-        j.gross_amount - j.partner_fee as net_amount,
-        settlement.round_half_even((j.gross_amount - j.partner_fee) * %(share)s::numeric, j.minor_units)
-            as photographer_amount
+-- "offset 0" keeps each amount a computed column: flattened, the inlined rounding expression
+-- would be copied into every expression that uses the amount (exponentially).
+u as (
+    select j.*, a.net_amount, a.photographer_amount, a.platform_amount, x.gross_usd, x.fee_usd,
+        x.photographer_usd, x.gross_usd - x.fee_usd - x.photographer_usd as platform_usd
     from joined as j
-),
-usd as (
-    select
-        s.*,
-        s.gross_amount - s.partner_fee - s.photographer_amount as platform_amount,
-        settlement.round_half_even(s.gross_amount * s.usd_per_unit, 2) as gross_usd,
-        settlement.round_half_even(s.partner_fee * s.usd_per_unit, 2) as fee_usd,
-        settlement.round_half_even(s.photographer_amount * s.usd_per_unit, 2) as photographer_usd
-    from split as s
+    cross join lateral (
+        select
+            n.net_amount, n.photographer_amount,
+            j.gross_amount - j.partner_fee - n.photographer_amount as platform_amount
+        from (
+            select
+                j.gross_amount - j.partner_fee as net_amount,
+                settlement.round_half_even((j.gross_amount - j.partner_fee) * %(share)s::numeric, j.minor_units)
+                    as photographer_amount
+            offset 0
+        ) as n
+        offset 0
+    ) as a
+    cross join lateral (
+        select
+            settlement.round_half_even(j.gross_amount * j.usd_per_unit, 2) as gross_usd,
+            settlement.round_half_even(j.partner_fee * j.usd_per_unit, 2) as fee_usd,
+            settlement.round_half_even(a.photographer_amount * j.usd_per_unit, 2) as photographer_usd
+        offset 0
+    ) as x
 )
 select
     u.*,
-    u.gross_usd - u.fee_usd - u.photographer_usd as platform_usd,
     null::text as target_report_id,
     null::text as target_line_id,
     array_remove(array[
@@ -207,7 +216,7 @@ select
         case when (u.original_report_id, u.original_line_id) <> (u.report_id, u.line_id)
             then 'duplicate_line' end
     ], null) as kinds
-from usd as u
+from u
 """
 
 # Reversal lines: find the line each reverses (same partner; same report unless
@@ -260,14 +269,14 @@ set
     photographer_id = r.photographer_id,
     photo_id = r.photo_id,
     match_method = 'reversal',
-    kinds = e.kinds || array_remove(array[
+    kinds = array(select distinct k from unnest(e.kinds || array_remove(array[
         case when r.target_is_reversal then 'reversal_target_not_found' end,
         case when not r.target_is_reversal and not r.target_reconciled then 'reversal_target_not_reconciled' end,
         case when r.target_currency <> e.currency or -e.gross_amount > r.target_gross then 'reversal_mismatch' end,
         case when r.already_reversed or r.reversal_no > 1 then 'duplicate_reversal' end,
         case when r.target_reconciled and r.case_id is not null and r.photographer_id is null
             then 'photographer_unknown' end
-    ], null)
+    ], null)) as k order by k)
 from resolved as r
 where e.partner = r.partner and e.report_id = r.report_id and e.line_id = r.line_id
 """
@@ -291,7 +300,7 @@ select
     is_reversal, target_report_id, target_line_id, currency, minor_units,
     gross_amount, partner_fee, net_amount, photographer_amount, platform_amount,
     fx_date, usd_per_unit, gross_usd, fee_usd, photographer_usd, platform_usd,
-    %(share)s::numeric, collected_at, array(select distinct unnest(kinds) order by 1), is_posted,
+    %(share)s::numeric, collected_at, kinds, is_posted,
     (not is_posted and kinds = '{}'), %(as_of)s
 from _eval
 """
@@ -485,12 +494,13 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
     """Evaluate every current report line; rebuild line_matches and discrepancies."""
     params = {"as_of": as_of, "share": _share(share)}
     with db.transaction(url) as conn, conn.cursor() as cur:
+        # the evaluation lives in temp tables: keep them in memory (before their first use)
+        cur.execute("set temp_buffers = '1GB'")
         _lock(cur, lock)
         domains = refresh_registrable_domains(cur)
         currencies = refresh_currencies(cur)
         rejected = refresh_rejected_lines(cur, landing)
         cur.execute(_EVALUATE, params)
-        cur.execute("analyze _eval")
         cur.execute(_RESOLVE_REVERSALS)
         cur.execute(_UNRESOLVED_REVERSALS)
         # line_matches is working state, not a public record: rebuilt whole each run

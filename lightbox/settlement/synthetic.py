@@ -30,7 +30,7 @@ with numbered as (
         i,
         case when i %% 100 = 0 then i - 1 else i end as k,  -- every 100th line reverses the line before
         (i %% 100 = 0) as is_reversal
-    from generate_series(1, %(lines)s) as i
+    from generate_series(1::bigint, %(lines)s) as i
 ),
 attributes as (
     select
