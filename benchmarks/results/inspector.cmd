@@ -1,0 +1,1 @@
+.venv/bin/python benchmarks/inspector.py --clients 20 --seconds 10 --photos 30000 > benchmarks/results/inspector.jsonl   # machine: 2 vCPUs, shared (load average ~9-12 from other suites during the run); embedded PostgreSQL in a temporary LIGHTBOX_HOME
