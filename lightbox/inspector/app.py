@@ -20,7 +20,8 @@ Security. No page or API call works without a signed-in session (a router-wide d
 only ``/login``, ``/static`` and ``/healthz`` are public). Passwords are argon2id. The
 session cookie is HttpOnly, SameSite=Lax, and Secure when the request came over https.
 Every form carries the session's CSRF token; every API write sends it in ``X-CSRF-Token``.
-The sign-in form has its own double-submit token. SQL is parameterised throughout.
+The sign-in form has its own double-submit token; failed sign-ins are throttled per name
+and client address. SQL is parameterised throughout.
 Responses carry a strict Content-Security-Policy (no inline script) and frame denial.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ import os
 import queue as queue_module
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlencode
@@ -180,6 +182,48 @@ class SecurityHeaders:
 # --------------------------------------------------------------------------- auth
 
 
+class SignInThrottle:
+    """Failed sign-ins per (name, client address) and per address in a sliding window; over
+    the limit, sign-in is refused (429) before any password hashing. In memory, per
+    process: it slows guessing down, it is not an account lock-out."""
+
+    def __init__(self, per_name: int = 5, per_address: int = 30, window_s: float = 300.0):
+        self.per_name, self.per_address, self.window_s = per_name, per_address, window_s
+        self._failures: dict[tuple, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple, now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if now - t < self.window_s]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def allowed(self, name: str, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return (len(self._recent(("n", name.lower(), address), now)) < self.per_name
+                    and len(self._recent(("a", address), now)) < self.per_address)
+
+    def failed(self, name: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (("n", name.lower(), address), ("a", address)):
+                self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, name: str, address: str) -> None:
+        with self._lock:
+            self._failures.pop(("n", name.lower(), address), None)
+
+
+TOO_MANY = "Too many failed sign-ins: wait a few minutes and try again."
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 class LoginRequired(Exception):
     pass
 
@@ -206,7 +250,7 @@ def current_session(request: Request) -> accounts.Session:
     return session
 
 
-def require_csrf_header(request: Request, session: accounts.Session = Depends(current_session)) -> accounts.Session:
+async def require_csrf_header(request: Request, session: accounts.Session = Depends(current_session)) -> accounts.Session:
     if not accounts.csrf_ok(session, request.headers.get("x-csrf-token")):
         raise CsrfRefused()
     return session
@@ -295,6 +339,7 @@ def create_app(database_url: str | None = None, role: str | None = APP_ROLE, poo
         version="1.0",
         docs_url=None, redoc_url=None, openapi_url=None,
     )
+    app.state.throttle = SignInThrottle()
     app.state.pool = ConnectionPool(database_url, role, size=pool_size or int(os.environ.get("LIGHTBOX_INSPECTOR_POOL", "12")))
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(reject_reasons=q.REJECT_REASONS, releases=q.RELEASES, ages=q.AGES)
@@ -354,14 +399,21 @@ def create_app(database_url: str | None = None, role: str | None = APP_ROLE, poo
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
         if not cookie or not secrets.compare_digest(cookie.encode(), csrf_token.encode()):
             raise CsrfRefused()
+        throttle, address = app.state.throttle, _address(request)
+        if not throttle.allowed(name, address):
+            return templates.TemplateResponse(request, "login.html", {
+                "login_csrf": cookie, "next": _safe_next(next), "error": TOO_MANY, "notice": None,
+                "session": None}, status_code=429)
         with app.state.pool.connection() as conn:
             ok = accounts.authenticate(conn, name, password)
             session = accounts.create_session(conn, name) if ok else None
         if session is None:
+            throttle.failed(name, address)
             response = templates.TemplateResponse(request, "login.html", {
                 "login_csrf": cookie, "next": _safe_next(next), "error": "Wrong name or password.",
                 "notice": None, "session": None}, status_code=401)
             return response
+        throttle.succeeded(name, address)
         response = RedirectResponse(_safe_next(next), status_code=303)
         _set_cookie(request, response, SESSION_COOKIE, session.token, int(accounts.session_hours() * 3600))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -372,10 +424,15 @@ def create_app(database_url: str | None = None, role: str | None = APP_ROLE, poo
         """Sign in; sets the session cookie and returns the CSRF token for writes."""
         if not request.headers.get("content-type", "").startswith("application/json"):
             raise HTTPException(415, "Send JSON.")
+        throttle, address = app.state.throttle, _address(request)
+        if not throttle.allowed(body.name, address):
+            return JSONResponse({"detail": TOO_MANY}, status_code=429)
         with app.state.pool.connection() as conn:
             if not accounts.authenticate(conn, body.name, body.password):
+                throttle.failed(body.name, address)
                 return JSONResponse({"detail": "Wrong name or password."}, status_code=401)
             session = accounts.create_session(conn, body.name)
+        throttle.succeeded(body.name, address)
         response = JSONResponse({"inspector_id": session.inspector_id, "csrf_token": session.csrf_token})
         _set_cookie(request, response, SESSION_COOKIE, session.token, int(accounts.session_hours() * 3600))
         return response

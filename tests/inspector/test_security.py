@@ -123,6 +123,14 @@ def test_passwords_are_argon2id_and_sign_in_checks_them(client, conn, inspectors
         accounts.add_inspector(conn, "bad name'; --", "long enough password")
 
 
+def test_password_guessing_is_throttled(client, inspectors):
+    for _ in range(5):
+        assert client.post("/api/login", json={"name": "alice", "password": "guess guess"}).status_code == 401
+    r = client.post("/api/login", json={"name": "alice", "password": "correct horse battery"})
+    assert r.status_code == 429 and "Too many" in r.json()["detail"]
+    assert client.post("/api/login", json={"name": "bob", "password": "correct horse battery"}).status_code == 200
+
+
 def test_cookie_flags_and_headers(client, inspectors):
     page = client.get("/login")
     assert "default-src 'self'" in page.headers["content-security-policy"]
