@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 CATEGORIES = (
     "animals", "architecture", "business", "food", "landscape", "lifestyle", "nature",
     "people", "sports", "technology", "travel", "transport", "abstract", "fashion", "city",
-    "science", "industry", "interiors", "education", "health",
+    "science", "industry", "interiors", "education", "health", "art", "backgrounds",
 )
 
 # Plausible ranges of EXIF-like metadata; a value outside is ignored (NaN) with a note.
@@ -187,7 +187,7 @@ def owner_history(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.DataF
     uploads["n"] = 1.0
     dec = decisions.copy()
     dec["n"] = 1.0
-    dec["acc"] = (dec["decision"] != "rejected").astype(float) if len(dec) else 0.0
+    dec["acc"] = (dec["decision"] == "accepted").astype(float) if len(dec) else 0.0
     sal = sales.copy()
     sal["n"] = 1.0
     a = _asof_count(photos, uploads, "uploaded_at", {"owner_prior_photos": "n"})

@@ -1,10 +1,12 @@
 """The AI scan: score the photos waiting for it with the champion and route each one.
 
 Eligible (at scan time ``scan_at``, the DAG run's data interval end): not deleted, not removed
-from licensing, uploaded by ``scan_at``, never scored before, and either submitted for
-licensing by hand or uploaded while the owner was opted in to auto licensing *and* still
-opted in at scan time (photos uploaded before the opt-in or after an opt-out never are).
-Photos an inspector already decided (or already in the queue) need no scan and are skipped.
+from licensing, owner's account not deleted, uploaded by ``scan_at``, never scored before,
+and either submitted for licensing by hand or uploaded while the owner was opted in to auto
+licensing (``raw.users_history`` at ``uploaded_at``: photos uploaded before the opt-in or
+after an opt-out never are; a later opt-out does not withdraw earlier uploads).
+A photo an inspector already decided is scored like any other but never (re-)enters the
+queue: the decision stands.
 
 Routing, per photo, into ``licensing.scores``:
 - ``not_suitable``: calibrated ``p_suitable`` below the model's threshold;
@@ -47,23 +49,16 @@ left join lateral (
     order by uh.updated_at desc, uh._file_id desc, uh._line desc limit 1
 ) as at_upload on true
 left join lateral (
-    select uh.auto_licensing, uh.deleted_at from raw.users_history as uh
+    select uh.deleted_at from raw.users_history as uh
     where uh.user_id = p.owner_id and uh.updated_at <= %(scan_at)s
     order by uh.updated_at desc, uh._file_id desc, uh._line desc limit 1
 ) as at_scan on true
 where p.deleted_at is null
   and not coalesce(p.removed_from_licensing, false)
   and p.uploaded_at <= %(scan_at)s
+  and at_scan.deleted_at is null
   and not exists (select 1 from licensing.scores as s where s.photo_id = p.photo_id)
-  and not exists (select 1 from licensing.review_queue as q where q.photo_id = p.photo_id)
-  and not exists (select 1 from raw.inspections as i where i.photo_id = p.photo_id)
-  and not exists (select 1 from licensing.decisions as d where d.photo_id = p.photo_id)
-  and (
-      coalesce(p.submitted_for_licensing, false)
-      or (coalesce(at_upload.auto_licensing, false)
-          and coalesce(at_scan.auto_licensing, false)
-          and at_scan.deleted_at is null)
-  )
+  and (coalesce(p.submitted_for_licensing, false) or coalesce(at_upload.auto_licensing, false))
 order by p.uploaded_at, p.photo_id
 """
 
@@ -150,7 +145,8 @@ def _record_failures(conn, failures: dict[str, str], scan_at) -> None:
 
 
 def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, scan_at, before_write=None) -> tuple[dict, dict]:
-    """Score and route one batch; returns ({photo_id: decision}, {photo_id: failure reason})."""
+    """Score and route one batch; returns ({photo_id: decision}, {photo_id: failure reason},
+    [photo ids queued])."""
     failures: dict[str, str] = {}
     rows = photos.set_index("photo_id").to_dict("index")
     ok = []
@@ -181,6 +177,7 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
         before_write([r[0] for r in results])  # tests: the photographer acts during the scan
 
     decided: dict[str, str] = {}
+    queue: list = []
     if results:
         from psycopg2.extras import execute_values
 
@@ -193,7 +190,15 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
                 ([r[0] for r in results],),
             )
             removed = {pid for pid, gone in cur.fetchall() if gone}
+            cur.execute(
+                """select photo_id, decision from raw.inspections where photo_id = any(%(ids)s)
+                   union all select photo_id, decision from licensing.decisions where photo_id = any(%(ids)s)""",
+                {"ids": [r[0] for r in results]},
+            )
+            already = dict(cur.fetchall())
             for r in results:
+                if r[3] == "under_review" and r[0] in already:
+                    r[4] = r[4] + [{"kind": "rule", "text": f"already decided by an inspector ({already[r[0]]}): not queued again"}]
                 if r[0] in removed:
                     r[3] = "removed"
                     r[4] = [{"kind": "rule", "text": "removed from licensing by the photographer during the scan"}]
@@ -203,7 +208,8 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
                    values %s on conflict (photo_id, model_version) do nothing""",
                 [(r[0], model.version, round(r[1], 6), round(r[2], 6), r[3], json.dumps(r[4]), scan_at) for r in results],
             )
-            queue = [(r[0], round(r[2], 6), model.version, scan_at) for r in results if r[3] == "under_review"]
+            queue = [(r[0], round(r[2], 6), model.version, scan_at) for r in results
+                     if r[3] == "under_review" and r[0] not in already]
             if queue:
                 execute_values(
                     cur,
@@ -219,7 +225,7 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
             )
         conn.commit()
         decided = {r[0]: r[3] for r in results}
-    return decided, failures
+    return decided, failures, [q[0] for q in queue]
 
 
 def score_submissions(conn, scan_at, model: Model | None = None, workers: int = 2, before_write=None, batch: int = BATCH) -> ScanSummary:
@@ -245,12 +251,12 @@ def score_submissions(conn, scan_at, model: Model | None = None, workers: int = 
         photos = all_photos[all_photos["photo_id"].isin(set(chunk))].reset_index(drop=True)
         pixels = F.cached_pixels(conn, photos, workers=workers)
         feats = F.build_features(photos, decisions, sales, all_photos, pixels)
-        decided, failures = score_batch(conn, model, photos, feats, scan_at, before_write)
+        decided, failures, queued = score_batch(conn, model, photos, feats, scan_at, before_write)
         _record_failures(conn, failures, scan_at)
         summary.failures += len(failures)
         for d in decided.values():
             summary.decisions[d] = summary.decisions.get(d, 0) + 1
-        summary.queued += sum(1 for d in decided.values() if d == "under_review")
+        summary.queued += len(queued)
     log.info("AI scan at %s: %s", scan_at, summary.as_dict())
     return summary
 

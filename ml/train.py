@@ -10,8 +10,8 @@ Time split of the labelled photos, ordered by upload time (oldest first):
 
 Labels: the latest inspector decision per photo, from ``raw.inspections`` and
 ``licensing.decisions`` (the inspector app), decided at or before ``as_of``.
-``accepted`` and ``changes_required`` (suitable, paperwork missing) count as suitable,
-``rejected`` as not.
+``accepted`` is suitable, ``rejected`` is not; ``changes_required`` (a missing release, which
+the routing rules handle) says nothing about suitability and is left out of ``p_suitable``.
 """
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def labelled_dataset(conn, as_of, workers: int = 2, with_pixels: bool = True) ->
                                    with_pixels=with_pixels, workers=workers)
     feats = feats.merge(photos[["photo_id", "uploaded_at"]], on="photo_id")
     feats = feats.merge(latest[["photo_id", "decision", "decided_at"]], on="photo_id")
-    feats["y_suitable"] = (feats["decision"] != "rejected").astype(float)
+    feats["y_suitable"] = np.where(feats["decision"] == "changes_required", np.nan,
+                                   (feats["decision"] == "accepted").astype(float))
     sales = F.load_sales(conn, as_of)
     first_sale = sales.merge(latest[["photo_id", "decided_at"]], on="photo_id")
     first_sale = first_sale[(first_sale["sold_at"] >= first_sale["decided_at"])
@@ -211,10 +212,12 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     t0 = time.monotonic()
     data = labelled_dataset(conn, as_of, workers=threads)
     log.info("dataset: %d labelled photos in %.1f s", len(data), time.monotonic() - t0)
+    everything = data
+    data = data[data["y_suitable"].notna()].reset_index(drop=True)  # accepted or rejected
     y_all = data["y_suitable"].to_numpy()
     if len(data) < MIN_LABELS or len(np.unique(y_all)) < 2:
-        raise InsufficientData(f"{len(data)} labelled photos ({int(y_all.sum())} suitable): need {MIN_LABELS} of both kinds")
-    version = version_for(data)
+        raise InsufficientData(f"{len(data)} photos accepted or rejected ({int(y_all.sum())} accepted): need {MIN_LABELS} of both kinds")
+    version = version_for(everything)
     from ml.registry import models_base
 
     base = models_base(version)
@@ -237,7 +240,7 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     booster = fit_lgbm(X_all[tr], y[tr], X_all[va], y[va], names_all, seed, threads)
     cx, cy = isotonic(booster.predict(X_all[ca]), y[ca])
     suitable = Head(booster, float(y[tr].mean()), cx, cy)
-    sale, sale_metrics = fit_head(data, "y_sale", names_all, seed, threads)
+    sale, sale_metrics = fit_head(everything, "y_sale", names_all, seed, threads)
     model = Model(version, names_all, suitable, sale, threshold=0.5)
 
     preds = {"lightgbm": suitable.predict(X_all[te])}
@@ -277,7 +280,7 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
         "champion": champion_info,
         "pixel_lift_roc_auc": _diff(evaluation["lightgbm"], evaluation["lightgbm_no_pixels"]),
         "importance_gain": dict(sorted(importance.items(), key=lambda kv: -kv[1])),
-        "images_unreadable": int(data["pixel_error"].map(lambda e: isinstance(e, str)).sum()),
+        "images_unreadable": int(everything["pixel_error"].map(lambda e: isinstance(e, str)).sum()),
     }
 
     put_bytes(artifact_uri, model.to_bytes())

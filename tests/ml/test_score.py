@@ -54,6 +54,9 @@ def scanned_market(history_market, trained, db_url):
     m.photo("odd_meta", "never", JAN, kind="sharp", n=2, keywords=None, category="underwater basket weaving",
             iso=10**9, exposure_s=-3, width=-5)
     m.photo("removed_during", "never", JAN, kind="sharp", n=3)
+    m.user("gone", auto_licensing=True)
+    m.user("gone", auto_licensing=True, at=JAN, deleted_at=JAN)
+    m.photo("gone_owner_photo", "gone", JAN - timedelta(days=3), submitted_for_licensing=True)
     return m
 
 
@@ -80,10 +83,12 @@ def test_eligibility_and_routing(scanned_market, db_url):
     got = decisions(conn)
     # never scored: never opted in and never submitted; uploaded before the opt-in; after
     # an opt-out (or opted out before the scan); deleted; removed; uploaded after the scan
-    for pid in ("never_auto", "late_before", "quit_after", "quit_before", "deleted", "removed", "future"):
+    for pid in ("never_auto", "late_before", "quit_after", "deleted", "removed", "future", "gone_owner_photo"):
         assert pid not in got, pid
-    # the history photos were decided by inspectors already: no scan
-    assert not any(pid.startswith("h") for pid in got)
+    # uploaded while opted in: a later opt-out does not withdraw it
+    assert got["quit_before"] in ("under_review", "not_suitable", "changes_required")
+    # the history photos were decided by inspectors already: scored, but never queued again
+    assert all(pid in got for pid in (f"h{i:04d}" for i in range(360)))
     assert got["a_good"] == "under_review"
     assert got["never_hand"] == "under_review"
     assert got["late_after"] == "under_review"
@@ -95,9 +100,11 @@ def test_eligibility_and_routing(scanned_market, db_url):
     assert got["removed_during"] == "removed"
 
     queue = dict(rows(conn, "select photo_id, status from licensing.review_queue"))
-    assert set(queue) == {pid for pid, d in got.items() if d == "under_review"}
+    assert set(queue) == {pid for pid, d in got.items() if d == "under_review" and not pid.startswith("h")}
     assert "removed_during" not in queue and all(s == "pending" for s in queue.values())
     assert summary.queued == len(queue)
+    history_reasons = rows(conn, "select reasons from licensing.scores where photo_id like 'h%%' and decision = 'under_review' limit 1")
+    assert any("already decided" in r["text"] for r in history_reasons[0][0])
 
     # reasons in plain words, from the model's contributions and the rules
     reasons = dict(rows(conn, "select photo_id, reasons from licensing.scores"))
