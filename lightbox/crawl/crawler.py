@@ -177,18 +177,23 @@ class ShardCrawler:
         self.known: set[str] = set()
         self.images: dict[str, asyncio.Future] = {}
         self.pages_per_site: Counter = Counter()
-        self.page_digests: dict[str, str] = {}
+        self.page_digests: dict[tuple[str, str], str] = {}
         self.query_variants: Counter = Counter()
         self.bodies = asyncio.Semaphore(self.limits.max_bodies_in_memory)
         self.pool = ThreadPoolExecutor(self.limits.hash_workers, thread_name_prefix="hash")
         self._seq = 0
+        self._host_turns: Counter = Counter()
         self._stopping = asyncio.Event()
 
     # -- queue
 
     def _enqueue(self, row: dict) -> None:
         self._seq += 1
-        key = (row["source"] != "photographer_report", -int(row["priority"] or 0), int(row["depth"]), self._seq)
+        # round-robin over hosts within a priority level: workers waiting on one host's
+        # politeness delay must not leave every other host idle
+        self._host_turns[row["host"]] += 1
+        key = (row["source"] != "photographer_report", -int(row["priority"] or 0), self._host_turns[row["host"]],
+               int(row["depth"]), self._seq)
         self.queue.put_nowait((key, row))
 
     async def run(self) -> ShardStats:
@@ -266,8 +271,10 @@ class ShardCrawler:
             return
         self.stats.pages_fetched += 1
         digest = hashlib.sha256(result.body).hexdigest()
-        first = self.page_digests.setdefault(digest, row["url"])
-        if first != row["url"]:  # the same page under another URL (/ and /index.html): one sighting
+        # the same page under another URL of the same host (/ and /index.html) is one sighting;
+        # the same page on another host is another sighting (another infringer)
+        first = self.page_digests.setdefault((row["host"], digest), row["url"])
+        if first != row["url"]:
             self.writer.done(row["url"], result, "fetched", f"duplicate_content: same as {first}", None, digest)
             return
         base = result.final_url or row["url"]

@@ -456,7 +456,9 @@ class SafeFetcher:
                     raise FetchError("robots_disallowed", f"{url[:200]} ({rules.reason})")
             host = parts.hostname.lower()
             try:
-                async with self._global, self.gate(host):
+                # the host's turn first (it may sleep for politeness), then a global slot:
+                # a request waiting for its host never holds a slot another host could use
+                async with self.gate(host), self._global:
                     location = await self._request(result, url, kind, host)
             except BlockedAddress:
                 raise
