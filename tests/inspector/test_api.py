@@ -119,3 +119,17 @@ def test_openapi_and_least_privilege_role(app, client, queue_ids, inspectors, lo
             raise AssertionError("inspector_app may read beyond the queue")
         except psycopg2.errors.InsufficientPrivilege:
             c.rollback()
+
+
+def test_pool_falls_back_to_the_urls_user_without_the_role(db_url, caplog):
+    from lightbox.inspector.app import ConnectionPool
+
+    pool = ConnectionPool(db_url, role="no_such_role", size=2)
+    try:
+        with pool.connection() as c, c.cursor() as cur:
+            cur.execute("select current_user")
+            user = cur.fetchone()[0]
+        assert pool.active_role == user != "no_such_role"
+        assert "no_such_role is missing" in caplog.text
+    finally:
+        pool.close()
