@@ -120,6 +120,9 @@ fingerprinted as (
         order by k.first_arrived_at, k.report_id, k.line_id
     )
 ),
+rated_currencies as (
+    select distinct currency from raw.fx_rates
+),
 case_keys as (
     select
         c.case_id, c.photo_id, c.owner_id, c.status, c.opened_at,
@@ -154,12 +157,14 @@ joined as (
         f.currency, cur.minor_units, f.gross_amount, f.partner_fee, f.collected_at,
         (f.collected_at at time zone 'UTC')::date as fx_date,
         case when f.currency = 'USD' then 1::numeric else fx.usd_per_unit end as usd_per_unit,
+        (f.currency = 'USD' or rc.currency is not null) as has_rates,
         (t.txn_id is not null) as is_posted,
         t.gross_amount as posted_gross, t.partner_fee as posted_fee, t.currency as posted_currency
     from fingerprinted as f
     left join best as b using (partner, report_id, line_id)
     left join exclusivity.holds as h on h.photo_id = b.photo_id
     left join settlement.currencies as cur on cur.currency = f.currency
+    left join rated_currencies as rc on rc.currency = f.currency
     left join raw.fx_rates as fx
         on fx.currency = f.currency and fx.rate_date = (f.collected_at at time zone 'UTC')::date
     left join settlement.transactions as t
@@ -203,8 +208,10 @@ select
         case when u.case_status in ('dismissed', 'paused') or u.on_hold then 'case_not_payable' end,
         case when u.collected_at < u.opened_at then 'collected_before_case_opened' end,
         case when u.case_id is not null and u.photographer_id is null then 'photographer_unknown' end,
-        case when u.minor_units is null then 'unknown_currency' end,
-        case when u.minor_units is not null and u.usd_per_unit is null then 'missing_fx_rate' end,
+        -- unknown: not an ISO 4217 code, or a currency raw.fx_rates has never priced;
+        -- missing: priced, but not on the collection date (never guessed from another day)
+        case when u.minor_units is null or not u.has_rates then 'unknown_currency' end,
+        case when u.minor_units is not null and u.has_rates and u.usd_per_unit is null then 'missing_fx_rate' end,
         case when u.gross_amount <> round(u.gross_amount, u.minor_units)
             or u.partner_fee <> round(u.partner_fee, u.minor_units)
             then 'amount_precision_exceeds_currency' end,
@@ -323,7 +330,9 @@ select distinct
         when 'collected_before_case_opened' then format(
             'collected at %%s, case %%s opened at %%s', e.collected_at, e.case_id, e.opened_at)
         when 'photographer_unknown' then format('case %%s has no owner', e.case_id)
-        when 'unknown_currency' then format('currency %%s is not an ISO 4217 currency', e.currency)
+        when 'unknown_currency' then format(
+            case when e.minor_units is null then 'currency %%s is not an ISO 4217 currency'
+                else 'currency %%s has no rate in raw.fx_rates on any date' end, e.currency)
         when 'missing_fx_rate' then format('no %%s rate in raw.fx_rates for %%s', e.currency, e.fx_date)
         when 'amount_precision_exceeds_currency' then format(
             'gross %%s / fee %%s have more than %%s decimals for %%s',

@@ -22,6 +22,8 @@ def _scenario(cur):
     add_hold(cur, "P4")
     for cur_code, rate in (("EUR", "1.1"), ("JPY", "0.0067"), ("KWD", "3.25")):
         add_rate(cur, "2026-01-20", cur_code, rate)
+    add_rate(cur, "2026-01-19", "GBP", "1.26")  # priced, but not on L9's collection date
+    add_rate(cur, "2026-01-19", "CHF", "1.13")
     deliver(cur, 1, [
         line("L1", "100.00", "USD", "20.00", case_ref="C1"),
         line("L2", "10001", "JPY", "0", photo_id="P2", domain="WWW.Infringer.com"),
@@ -37,6 +39,7 @@ def _scenario(cur):
         line("L12", "10.001", "KWD", "0.000", case_ref="C2"),
         line("L13", "-100.00", "USD", "-20.00", reverses="L1"),
         line("L15", "12.345", "EUR", "0", case_ref="C2"),
+        line("L16", "30.00", "SEK", "0", case_ref="C2"),  # ISO, but never priced
     ])
     # L2's content again in another report, and L1 re-delivered in another file
     deliver(cur, 2, [
@@ -76,6 +79,7 @@ def test_reconcile_credits_good_lines_and_lists_every_defect(cur, db_url):
         ("L11", "collected_before_case_opened"): True,
         ("L14", "duplicate_line"): True,
         ("L15", "amount_precision_exceeds_currency"): True,
+        ("L16", "unknown_currency"): True,
         ("L3", "unmatched_case"): True,
         ("L4", "case_not_payable"): True,
         ("L5", "case_not_payable"): True,
@@ -106,8 +110,8 @@ def test_reconcile_credits_good_lines_and_lists_every_defect(cur, db_url):
     cur.execute("select lines, matched, credited, discrepant_lines, rejected_at_ingest, discrepancies_by_kind, "
                 "totals_by_currency from settlement.report_summaries where report_id = 'r1'")
     lines, matched, credited, discrepant, rejected, by_kind, totals = cur.fetchone()
-    assert (lines, credited, rejected) == (14, 4, 0)
-    assert discrepant == 10
+    assert (lines, credited, rejected) == (15, 4, 0)
+    assert discrepant == 11
     assert by_kind["case_not_payable"] == 2
     assert Decimal(str(totals["USD"]["photographer"])) == Decimal("0.00")
     assert Decimal(str(totals["JPY"]["platform"])) == Decimal("5001")
@@ -188,3 +192,16 @@ def test_crash_between_steps_is_completed_by_the_next_run(cur, db_url):
     assert cur.fetchall() == [("L1", Decimal("5.00")), ("L2", Decimal("3.50"))]
     cur.execute("select count(*) from settlement.transactions")
     assert cur.fetchone() == (2,)
+
+
+def test_cli_summary_and_discrepancies(cur, db_url, capsys):
+    from lightbox.cli import main
+
+    _scenario(cur)
+    assert main(["settlement", "reconcile", "--as-of", AS_OF.isoformat()]) == 0
+    capsys.readouterr()
+    assert main(["settlement", "summary"]) == 0
+    out = capsys.readouterr().out
+    assert "p1" in out and "r1" in out and "case_not_payable 2" in out
+    assert main(["settlement", "discrepancies", "--kind", "photo_mismatch"]) == 0
+    assert capsys.readouterr().out.startswith("p1/r1/L6  photo_mismatch: line is for photo P9")
