@@ -11,6 +11,7 @@ Every method raises on failure: a region that cannot be reached must fail its sy
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from urllib.parse import quote, unquote
 
@@ -57,6 +58,7 @@ class RegionStore:
         self.uri = uri.rstrip("/")
         self.fs, self.root = filesystem(self.uri)
         self.root = self.root.rstrip("/")
+        self._local = "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
 
     def _path(self, key: str) -> str:
         return f"{self.root}/{key}"
@@ -68,6 +70,8 @@ class RegionStore:
             base = self._path(PREFIX)
             if not self.fs.exists(base):
                 return {}
+            if self._local:
+                return self._list_local(base)
             found = self.fs.find(base, detail=True)
         except Exception as exc:  # any failure to list is an unreachable region
             raise RegionUnreachable(f"cannot list region store {self.uri}: {exc}") from exc
@@ -81,6 +85,21 @@ class RegionStore:
                 # some filesystems return paths without the leading slash
                 path = "/" + path if ("/" + path).startswith(self.root + "/") else path
             listing[path[prefix_len:]] = int(info.get("size") or 0)
+        return listing
+
+    def _list_local(self, base: str) -> dict[str, int]:
+        """The same listing as ``find``, with os.scandir: a steady-state sync of a large local
+        region spends most of its time listing, and fsspec's per-file info() doubles it."""
+        listing = {}
+        prefix_len = len(self.root) + 1
+        stack = [base]
+        while stack:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        listing[entry.path[prefix_len:]] = entry.stat(follow_symlinks=False).st_size
         return listing
 
     def put(self, key: str, data: bytes) -> None:
