@@ -75,6 +75,8 @@ class _Inv:
     source_path: str | None
     held_since: datetime
     consent_event_id: str | None
+    owner_id: str | None
+    replicated_at: datetime
 
 
 @dataclass
@@ -199,7 +201,8 @@ class _Sync:
             )
             photos = {row[0]: c.Photo(*row) for row in cur.fetchall()}
             cur.execute(
-                """select photo_id, object_key, sha256, size_bytes, source_path, held_since, consent_event_id
+                """select photo_id, object_key, sha256, size_bytes, source_path, held_since, consent_event_id, owner_id,
+                          replicated_at
                    from replication.inventory where region = %s""",
                 (code,),
             )
@@ -234,7 +237,8 @@ class _Sync:
                 decision = index.decide(photo)
             if not decision.wanted:
                 if inv is not None or keys:
-                    removals.append((pid, photo.owner_id if photo else None, decision.reason, inv, keys))
+                    owner = photo.owner_id if photo else (inv.owner_id if inv else None)
+                    removals.append((pid, owner, decision.reason, inv, keys))
                 continue
             desired += 1
             current = inv is not None and self._is_current(inv, photo, listing)
@@ -422,6 +426,11 @@ class _Sync:
         for job, key, digest, data, adopt in plans:
             pid, owner = job.photo.photo_id, job.photo.owner_id
             event_id = job.decision.event.event_id if job.decision.event else None
+            if adopt and job.inv is not None and key == job.inv.object_key:
+                # same bytes under a new image_path (no sha256 in raw to tell): nothing moved
+                inv_rows.append((self.region.code, pid, owner, key, digest, len(data), job.photo.image_path,
+                                 job.inv.replicated_at, job.inv.held_since, event_id, self.run_id))
+                continue
             keep_since = job.inv is not None and job.reason != c.CONSENT_GRANTED
             held_since = job.inv.held_since if keep_since else self.at
             inv_rows.append((self.region.code, pid, owner, key, digest, len(data), job.photo.image_path,

@@ -220,3 +220,21 @@ def test_where_is(conn, raw, landing, regions, capsys):
     assert "photo p1" in text and "eu: removed 2026-03-01 00:06 UTC (consent_revoked" in text
     assert "cn: held since 2026-03-01 00:01 UTC on consent e2 (grant for photo" in text
     assert main(["where-is", "nobody"]) == 1
+
+
+def test_same_bytes_under_a_new_path_without_sha_changes_nothing_visible(conn, raw, landing, regions):
+    eu = regions["eu"]
+    raw.user("u1")
+    data = raw.photo("p1", "u1", seed=1, with_sha=False)
+    raw.consent("e1", "u1", "eu", "grant", at(0))
+    sync(eu, conn, landing, "run1", 1)
+    (landing / "images/moved.jpg").write_bytes(data)
+    with conn.cursor() as cur:
+        cur.execute("update raw.photos set image_path = 'images/moved.jpg'")
+    before = audit(conn)
+    result = sync(eu, conn, landing, "run2", 2)
+    assert (result.copied, result.repaired) == (0, 0) and audit(conn) == before
+    with conn.cursor() as cur:
+        cur.execute("select source_path, replicated_at from replication.inventory")
+        assert cur.fetchone() == ("images/moved.jpg", at(1))
+    assert sync(eu, conn, landing, "run3", 3).summary()["copied"] == 0
