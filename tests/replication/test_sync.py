@@ -238,3 +238,21 @@ def test_same_bytes_under_a_new_path_without_sha_changes_nothing_visible(conn, r
         cur.execute("select source_path, replicated_at from replication.inventory")
         assert cur.fetchone() == ("images/moved.jpg", at(1))
     assert sync(eu, conn, landing, "run3", 3).summary()["copied"] == 0
+
+
+def test_a_non_local_fsspec_store(conn, raw, landing):
+    """memory:// goes through fsspec's generic listing, as s3:// does in the cluster."""
+    import uuid
+
+    region = Region("eu", f"memory://lightbox-test-{uuid.uuid4().hex[:8]}/eu", True)
+    store = RegionStore(region.uri)
+    assert not store._local
+    raw.user("u1")
+    data = {pid: raw.photo(pid, "u1", seed=i) for i, pid in enumerate(["p1", "p2"])}
+    raw.consent("e1", "u1", "eu", "grant", at(0))
+    raw.consent("e2", "u1", "eu", "revoke", at(1), photo_id="p2")
+    sync(region, conn, landing, "run1", 2)
+    assert {photo_id_of(k): store.get(k) for k in store.list()} == {"p1": data["p1"]}
+    raw.consent("e3", "u1", "eu", "revoke", at(3))
+    sync(region, conn, landing, "run2", 4)
+    assert store.list() == {}
