@@ -24,7 +24,9 @@ def warehouse_connection_json(url: str) -> str:
             "host": params["host"],
             "port": params["port"],
             "login": params["user"],
-            "password": params["password"],
+            # The embedded server trusts local connections and ignores the password; tools
+            # such as Cosmos' profile mapping insist on one.
+            "password": params["password"] or "embedded-trust",
             "schema": params["dbname"],
         }
     )

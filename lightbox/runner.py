@@ -29,6 +29,9 @@ def prepare() -> None:
     """Database server, both databases, the warehouse schema, Airflow's metadata."""
     db.setup()
     airflow_env.ensure_metadata_db()
+    from lightbox.marts import ensure_manifest
+
+    ensure_manifest()
 
 
 def run_dags(

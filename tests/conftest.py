@@ -34,6 +34,10 @@ db.ensure_database(db.AIRFLOW_DB)
 os.environ.update(airflow_env.airflow_environment())
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 
+from lightbox.marts import ensure_manifest  # noqa: E402
+
+ensure_manifest()  # dags/marts_build.py renders from it
+
 
 def _admin():
     conn = db.connect(db._with_database(_SERVER_URL, "postgres"))

@@ -1,0 +1,30 @@
+with
+
+source as (
+    select * from {{ source('marketplace', 'photos') }}
+),
+
+final as (
+    select
+        photo_id,
+        owner_id,
+        uploaded_at,
+        title,
+        category,
+        width,
+        height,
+        has_people,
+        has_property,
+        model_release as has_model_release,
+        property_release as has_property_release,
+        submitted_for_licensing as is_submitted_for_licensing,
+        removed_from_licensing as is_removed_from_licensing,
+        coalesce(exclusive, false) as is_exclusive,
+        deleted_at,
+        deleted_at is not null as is_deleted,
+        updated_at,
+        _arrived_at as arrived_at
+    from source
+)
+
+select * from final
