@@ -117,9 +117,21 @@ def load_photos(conn, photo_ids=None) -> pd.DataFrame:
     return df
 
 
-def load_decisions(conn, as_of=None) -> pd.DataFrame:
+def load_uploads(conn, owner_ids=None) -> pd.DataFrame:
+    """(owner_id, uploaded_at) of every photo of ``owner_ids`` (all owners when None)."""
+    sql = "select owner_id, uploaded_at from raw.photos"
+    sql += " where owner_id = any(%s)" if owner_ids is not None else ""
+    with conn.cursor() as cur:
+        cur.execute(sql, (list(owner_ids),) if owner_ids is not None else None)
+        df = pd.DataFrame(cur.fetchall(), columns=["owner_id", "uploaded_at"])
+    df["uploaded_at"] = pd.to_datetime(df["uploaded_at"], utc=True)
+    return df
+
+
+def load_decisions(conn, as_of=None, owner_ids=None) -> pd.DataFrame:
     """Every inspector decision (landing ``inspections`` and the inspector app's
-    ``licensing.decisions``), with the photo's owner, decided at or before ``as_of``."""
+    ``licensing.decisions``), with the photo's owner, decided at or before ``as_of``
+    (of ``owner_ids``' photos only, when given)."""
     sql = """
         with all_decisions as (
             select photo_id, decision, decided_at from raw.inspections
@@ -130,22 +142,24 @@ def load_decisions(conn, as_of=None) -> pd.DataFrame:
         from all_decisions d
         join raw.photos p on p.photo_id = d.photo_id
         where (%(as_of)s::timestamptz is null or d.decided_at <= %(as_of)s::timestamptz)
+          and (%(all)s or p.owner_id = any(%(owners)s))
     """
     with conn.cursor() as cur:
-        cur.execute(sql, {"as_of": as_of})
+        cur.execute(sql, {"as_of": as_of, "all": owner_ids is None, "owners": list(owner_ids or [])})
         df = pd.DataFrame(cur.fetchall(), columns=["photo_id", "owner_id", "decision", "decided_at"])
     df["decided_at"] = pd.to_datetime(df["decided_at"], utc=True)
     return df
 
 
-def load_sales(conn, as_of=None) -> pd.DataFrame:
+def load_sales(conn, as_of=None, owner_ids=None) -> pd.DataFrame:
     sql = """
         select s.photo_id, p.owner_id, s.sold_at
         from raw.sales s join raw.photos p on p.photo_id = s.photo_id
         where (%(as_of)s::timestamptz is null or s.sold_at <= %(as_of)s::timestamptz)
+          and (%(all)s or p.owner_id = any(%(owners)s))
     """
     with conn.cursor() as cur:
-        cur.execute(sql, {"as_of": as_of})
+        cur.execute(sql, {"as_of": as_of, "all": owner_ids is None, "owners": list(owner_ids or [])})
         df = pd.DataFrame(cur.fetchall(), columns=["photo_id", "owner_id", "sold_at"])
     df["sold_at"] = pd.to_datetime(df["sold_at"], utc=True)
     return df
@@ -200,6 +214,16 @@ def owner_history(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.DataF
     return out.drop(columns=["_acc"]).reset_index(drop=True)
 
 
+def text(value) -> str:
+    """A text cell as str; None and pandas' NaN (missing) become ''."""
+    return value if isinstance(value, str) else ""
+
+
+def flag(value) -> bool:
+    """A boolean cell; None and NaN (missing) are False, never truthy."""
+    return isinstance(value, (bool, np.bool_)) and bool(value)
+
+
 def _words(text) -> list[str]:
     if not isinstance(text, str):
         return []
@@ -223,11 +247,11 @@ def _num(value) -> float:
 def metadata_row(row) -> tuple[dict, list[str]]:
     """Metadata features of one photo and its data-quality notes (plain words)."""
     notes: list[str] = []
-    title = _words(row.get("title"))
+    title = _words(text(row.get("title")))
     keywords = _keywords(row.get("keywords"))
     if not keywords:
         notes.append("the photo has no keywords")
-    category = (row.get("category") or "").strip().lower()
+    category = text(row.get("category")).strip().lower()
     if category in CATEGORIES:
         category_code = CATEGORIES.index(category)
     else:
@@ -248,17 +272,17 @@ def metadata_row(row) -> tuple[dict, list[str]]:
     title_set = {w.lower().strip(".,!?") for w in title}
     uploaded, joined = row.get("uploaded_at"), row.get("owner_joined_at")
     tenure = (uploaded - joined).total_seconds() / 86400 if pd.notna(uploaded) and pd.notna(joined) else math.nan
-    has_people = bool(row.get("has_people")) if row.get("has_people") is not None else False
-    has_property = bool(row.get("has_property")) if row.get("has_property") is not None else False
+    has_people = flag(row.get("has_people"))
+    has_property = flag(row.get("has_property"))
     feats = {
         "title_words": float(len(title)),
-        "title_chars": float(len(row.get("title") or "")),
+        "title_chars": float(len(text(row.get("title")))),
         "description_words": float(len(_words(row.get("description")))),
         "keyword_count": float(len(keywords)),
         "keyword_unique_ratio": len(set(keywords)) / len(keywords) if keywords else math.nan,
         "keywords_in_title": float(sum(1 for k in set(keywords) if k in title_set)),
         "category_code": float(category_code),
-        "camera_known": float(bool((row.get("camera_make") or "").strip())),
+        "camera_known": float(bool(text(row.get("camera_make")).strip())),
         "focal_length_mm": exif["focal_length_mm"],
         "aperture": exif["aperture"],
         "log_iso": math.log(exif["iso"]) if not math.isnan(exif["iso"]) else math.nan,
@@ -269,8 +293,8 @@ def metadata_row(row) -> tuple[dict, list[str]]:
         "aspect_ratio": width / height if not (math.isnan(width) or math.isnan(height)) else math.nan,
         "has_people": float(has_people),
         "has_property": float(has_property),
-        "missing_model_release": float(has_people and not row.get("model_release")),
-        "missing_property_release": float(has_property and not row.get("property_release")),
+        "missing_model_release": float(has_people and not flag(row.get("model_release"))),
+        "missing_property_release": float(has_property and not flag(row.get("property_release"))),
         "owner_tenure_days": tenure,
     }
     return feats, notes
@@ -370,11 +394,15 @@ def build_features(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.Data
 
 
 def features_for(conn, photo_ids=None, as_of=None, with_pixels: bool = True, workers: int = 2):
-    """(photos, features) for the given photos (all when None) as the data stood at ``as_of``."""
-    all_photos = load_photos(conn)
-    photos = all_photos if photo_ids is None else all_photos[all_photos["photo_id"].isin(set(photo_ids))]
-    photos = photos.reset_index(drop=True)
-    decisions = load_decisions(conn, as_of)
-    sales = load_sales(conn, as_of)
+    """(photos, features) for the given photos (all when None) as the data stood at ``as_of``.
+    Reads only the history of these photos' owners."""
+    photos = load_photos(conn, photo_ids).sort_values("photo_id").reset_index(drop=True)
+    if photo_ids is not None:
+        order = {pid: i for i, pid in enumerate(dict.fromkeys(photo_ids))}
+        photos = photos.iloc[photos["photo_id"].map(order).argsort()].reset_index(drop=True)
+    owners = None if photo_ids is None else photos["owner_id"].dropna().unique().tolist()
+    uploads = load_uploads(conn, owners)
+    decisions = load_decisions(conn, as_of, owners)
+    sales = load_sales(conn, as_of, owners)
     pixels = cached_pixels(conn, photos, workers=workers) if with_pixels else None
-    return photos, build_features(photos, decisions, sales, all_photos, pixels)
+    return photos, build_features(photos, decisions, sales, uploads, pixels)

@@ -69,8 +69,9 @@ def _blockiness(gray: np.ndarray, period: int) -> float:
     return float(edge / inner) if inner > 1e-6 else 1.0
 
 
-def pixel_features(data: bytes) -> dict[str, float]:
-    """The ``px_*`` features of one image given its bytes."""
+def pixel_features(data: bytes, draft: bool = True) -> dict[str, float]:
+    """The ``px_*`` features of one image given its bytes. ``draft=False`` decodes at full
+    size first (the benchmark's baseline; same features, only slower)."""
     import cv2
     from PIL import Image, UnidentifiedImageError
 
@@ -84,7 +85,7 @@ def pixel_features(data: bytes) -> dict[str, float]:
         if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
             raise PixelError(f"absurd image size {width}x{height}")
         quant = _jpeg_quant(img)
-        if img.format == "JPEG":
+        if draft and img.format == "JPEG":
             img.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
         img = img.convert("RGB")
     except PixelError:

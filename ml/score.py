@@ -118,9 +118,9 @@ def route(p_suitable: float, threshold: float, row: dict) -> tuple[str, list[dic
     if p_suitable < threshold:
         return "not_suitable", [{"kind": "rule", "text": f"suitability {p_suitable:.0%} is below the {threshold:.0%} threshold"}]
     rules = []
-    if row.get("has_people") and not row.get("model_release"):
+    if F.flag(row.get("has_people")) and not F.flag(row.get("model_release")):
         rules.append({"kind": "rule", "text": "people are recognisable but there is no model release"})
-    if row.get("has_property") and not row.get("property_release"):
+    if F.flag(row.get("has_property")) and not F.flag(row.get("property_release")):
         rules.append({"kind": "rule", "text": "private property is shown but there is no property release"})
     if rules:
         return "changes_required", rules
@@ -152,7 +152,7 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
     ok = []
     for i, pid in enumerate(feats["photo_id"]):
         row = rows[pid]
-        if not row.get("owner_known"):
+        if not F.flag(row.get("owner_known")):
             failures[pid] = f"owner {row.get('owner_id')!r} is not a known user: cannot be licensed"
         elif isinstance(feats["pixel_error"].iloc[i], str):
             failures[pid] = feats["pixel_error"].iloc[i]
@@ -228,9 +228,11 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
     return decided, failures, [q[0] for q in queue]
 
 
-def score_submissions(conn, scan_at, model: Model | None = None, workers: int = 2, before_write=None, batch: int = BATCH) -> ScanSummary:
-    """The AI scan of every eligible photo at ``scan_at``. ``conn`` must not be autocommit
-    (each batch commits on its own). Raises ModelLoadError if the champion does not load."""
+def score_submissions(conn, scan_at, model: Model | None = None, workers: int = 2, before_write=None,
+                      batch: int = BATCH, limit: int | None = None) -> ScanSummary:
+    """The AI scan of every eligible photo at ``scan_at`` (the oldest ``limit`` of them when
+    given; the rest wait for the next run). ``conn`` must not be autocommit (each batch
+    commits on its own). Raises ModelLoadError if the champion does not load."""
     summary = ScanSummary()
     model = model or load_champion(conn)
     conn.commit()
@@ -240,17 +242,14 @@ def score_submissions(conn, scan_at, model: Model | None = None, workers: int = 
     summary.model_version = model.version
     ids = eligible_photo_ids(conn, scan_at)
     summary.eligible = len(ids)
+    if limit is not None:
+        ids = ids[:limit]
     if not ids:
         return summary
-    all_photos = F.load_photos(conn)
-    decisions = F.load_decisions(conn, scan_at)
-    sales = F.load_sales(conn, scan_at)
-    conn.commit()
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        photos = all_photos[all_photos["photo_id"].isin(set(chunk))].reset_index(drop=True)
-        pixels = F.cached_pixels(conn, photos, workers=workers)
-        feats = F.build_features(photos, decisions, sales, all_photos, pixels)
+        photos, feats = F.features_for(conn, photo_ids=chunk, as_of=scan_at, workers=workers)
+        conn.commit()
         decided, failures, queued = score_batch(conn, model, photos, feats, scan_at, before_write)
         _record_failures(conn, failures, scan_at)
         summary.failures += len(failures)
@@ -277,10 +276,7 @@ def reprioritize_pending(conn, scan_at, model: Model | None = None, workers: int
     conn.commit()
     if not ids:
         return 0
-    all_photos = F.load_photos(conn)
-    photos = all_photos[all_photos["photo_id"].isin(set(ids))].reset_index(drop=True)
-    feats = F.build_features(photos, F.load_decisions(conn, scan_at), F.load_sales(conn, scan_at), all_photos,
-                             F.cached_pixels(conn, photos, workers=workers))
+    photos, feats = F.features_for(conn, photo_ids=ids, as_of=scan_at, workers=workers)
     p_sale = model.sale.predict(model.matrix(feats))
     with conn.cursor() as cur:
         from psycopg2.extras import execute_values

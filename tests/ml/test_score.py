@@ -174,3 +174,16 @@ def test_no_champion_scores_nothing(market, db_url):
     market.photo("p", "never", JAN)
     summary = run_scan(db_url)
     assert summary.model_version is None and not decisions(market.conn)
+
+
+def test_champion_that_does_not_load_fails_the_scan_loudly(scanned_market, db_url):
+    from lightbox.objects import put_bytes
+    from ml import registry
+
+    conn = scanned_market.conn
+    version, uri = registry.champion(conn)
+    put_bytes(uri, b"truncated")
+    with pytest.raises(registry.ModelLoadError, match="failed to load"):
+        run_scan(db_url)
+    assert registry.champion(conn)[0] == version  # still the champion; nothing was scored
+    assert not decisions(conn)
