@@ -102,8 +102,7 @@ class Timings:
     latency, not wall time)."""
 
     fetch: float = 0.0
-    decode: float = 0.0
-    hash: float = 0.0
+    decode_hash: float = 0.0  # hash_image decodes and hashes in one call
     match: float = 0.0
     record: float = 0.0
 
@@ -112,24 +111,18 @@ class Timings:
 
 
 def _hash_in_worker(data: bytes):
-    """Decode and hash one image (in a worker process when there is one), the way
-    ``hash_image`` does, timing the two apart. Returns (HashResult or None, reason,
-    decode seconds, hash seconds)."""
-    from lightbox.matching import BadImage
-    from lightbox.matching.decode import decode
-    from lightbox.matching.hashing import WORK_SIDE, hash_gray
+    """Decode and hash one image with the matching engine (in a worker process when there
+    is one). Returns (HashResult or None, reason, seconds)."""
+    from lightbox.matching import BadImage, hash_image
 
     t0 = time.perf_counter()
-    t1 = None
     try:
-        gray = decode(data, long_side=WORK_SIDE, mode="L")
-        t1 = time.perf_counter()
-        result = hash_gray(gray)
+        result = hash_image(data)
     except BadImage as exc:
-        return None, exc.reason, (t1 or time.perf_counter()) - t0, (time.perf_counter() - t1) if t1 else 0.0
+        return None, exc.reason, time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001 - one bad image never stops the batch
-        return None, f"hashing failed: {type(exc).__name__}: {exc}", time.perf_counter() - t0, 0.0
-    return result, None, t1 - t0, time.perf_counter() - t1
+        return None, f"hashing failed: {type(exc).__name__}: {exc}", time.perf_counter() - t0
+    return result, None, time.perf_counter() - t0
 
 
 def hash_summary(result) -> dict:
@@ -346,7 +339,12 @@ def _pick_matches(matches) -> list:
     return sorted(best.values(), key=lambda m: (m.distance, m.photo_id))
 
 
-async def _check_batch(listings, fetcher, index, executor, timings: Timings, concurrency: int) -> list[Outcome]:
+def _timed_query(index, hashed):
+    t0 = time.perf_counter()
+    return index.query(hashed), time.perf_counter() - t0
+
+
+async def _check_batch(listings, fetcher, index, executor, query_thread, timings: Timings, concurrency: int) -> list[Outcome]:
     loop = asyncio.get_running_loop()
     semaphore = asyncio.Semaphore(concurrency)
 
@@ -371,11 +369,10 @@ async def _check_batch(listings, fetcher, index, executor, timings: Timings, con
         outcome.headers = {str(k).lower(): str(v) for k, v in dict(headers).items()}
         outcome.content_type = outcome.headers.get("content-type")
         if executor is None:
-            hashed, reason, t_decode, t_hash = _hash_in_worker(outcome.body)
+            hashed, reason, seconds = _hash_in_worker(outcome.body)
         else:
-            hashed, reason, t_decode, t_hash = await loop.run_in_executor(executor, _hash_in_worker, outcome.body)
-        timings.decode += t_decode
-        timings.hash += t_hash
+            hashed, reason, seconds = await loop.run_in_executor(executor, _hash_in_worker, outcome.body)
+        timings.decode_hash += seconds
         from lightbox.objects import sha256_hex
 
         outcome.image_sha256 = sha256_hex(outcome.body)
@@ -388,9 +385,10 @@ async def _check_batch(listings, fetcher, index, executor, timings: Timings, con
             outcome.reason = f"featureless image (quality {getattr(hashed, 'quality', 0):.2f}): not matched"
             outcome.body = None
             return outcome
-        t0 = time.perf_counter()
-        outcome.matches = _pick_matches(index.query(hashed))
-        timings.match += time.perf_counter() - t0
+        # the query is CPU work in this process: off the event loop, so that fetches go on
+        found, seconds = await loop.run_in_executor(query_thread, _timed_query, index, hashed)
+        timings.match += seconds
+        outcome.matches = _pick_matches(found)
         if outcome.matches:
             outcome.hashes = hash_summary(hashed)
         else:
@@ -524,21 +522,32 @@ def _executor(workers: int) -> Executor | None:
 
 
 async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages):
+    from concurrent.futures import ThreadPoolExecutor
+
     ctx = MatchContext(conn, as_of)
-    async with fetcher_factory() as fetcher:
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
-            outcomes = await _check_batch(batch, fetcher, index, executor, timings, concurrency)
-            t0 = time.perf_counter()
-            pages = {}
-            if fetch_pages:
-                matched = [o.listing for o in outcomes if o.matches]
-                fetched = await asyncio.gather(*(_fetch_page(fetcher, l, cfg.evidence_uri) for l in matched))
-                pages = {(l.site, l.listing_id): p for l, p in zip(matched, fetched)}
-            record_outcomes(conn, as_of, outcomes, ctx, cfg, pages)
-            timings.record += time.perf_counter() - t0
-            for outcome in outcomes:
-                counts[outcome.status] += 1
+    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    # one thread: the index builds its search tables lazily and is not meant for concurrent use
+    with ThreadPoolExecutor(1, thread_name_prefix="exclusivity-query") as query_thread:
+        async with fetcher_factory() as fetcher:
+
+            def check(batch):
+                return asyncio.ensure_future(_check_batch(batch, fetcher, index, executor, query_thread, timings, concurrency))
+
+            upcoming = check(batches[0]) if batches else None
+            for i in range(len(batches)):
+                outcomes = await upcoming
+                # the next batch fetches and hashes while this one is written
+                upcoming = check(batches[i + 1]) if i + 1 < len(batches) else None
+                t0 = time.perf_counter()
+                pages = {}
+                if fetch_pages:
+                    matched = [o.listing for o in outcomes if o.matches]
+                    fetched = await asyncio.gather(*(_fetch_page(fetcher, l, cfg.evidence_uri) for l in matched))
+                    pages = {(l.site, l.listing_id): p for l, p in zip(matched, fetched)}
+                record_outcomes(conn, as_of, outcomes, ctx, cfg, pages)
+                timings.record += time.perf_counter() - t0
+                for outcome in outcomes:
+                    counts[outcome.status] += 1
 
 
 def record_outcomes(conn, as_of: datetime, outcomes: list[Outcome], ctx: MatchContext, cfg, pages: dict) -> None:

@@ -57,6 +57,7 @@ class StockServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall per response
 
             def do_GET(self):  # noqa: N802
                 host = (self.headers.get("Host") or "").split(":")[0].lower()
