@@ -12,7 +12,7 @@ Prints JSON lines:
 * ``politeness_bound``: the fastest any polite crawl of this web could go (hosts / delay).
 
 The local web is an asyncio HTTP/1.1 server in its own process, virtual-hosting ``--hosts``
-names (``hNNN.bench.test``, mapped to 127.0.0.1 through LIGHTBOX_CRAWL_RESOLVE). Each host has
+names (``hNNN-bench.test``, mapped to 127.0.0.1 through LIGHTBOX_CRAWL_RESOLVE). Each host has
 an index page linking to its pages; each page shows its share of the images. A few images are
 crops of catalogue photos (planted copies) so the match and evidence path runs too.
 
@@ -107,7 +107,7 @@ def serve(conn, hosts: int, pages: int, images: int, n_distinct: int, planted_ev
 
     def route(host: str, path: str) -> tuple[int, str, bytes]:
         try:
-            host_no = int(host.split(".")[0][1:])
+            host_no = int(host.split("-")[0][1:])
         except ValueError:
             return 404, "text/plain", b"no such host"
         if path == "/robots.txt":
@@ -180,7 +180,7 @@ def seed_hosts(port: int, hosts: int) -> None:
             cur.execute(
                 """insert into raw.crawl_seeds (url, priority, max_depth, source, _file_id, _line, _arrived_at)
                    values (%s, 0, 1, 'seed', 0, %s, now()) on conflict do nothing""",
-                (f"http://h{i:03d}.bench.test:{port}/index.html", i),
+                (f"http://h{i:03d}-bench.test:{port}/index.html", i),
             )
 
 
@@ -236,9 +236,9 @@ def baseline_requests(port: int, hosts: int, per_host_pages: int, per_page_image
     while len(urls) < n:
         h, p = rng.randrange(hosts), rng.randrange(per_host_pages)
         base = f"http://127.0.0.1:{port}"
-        urls.append((base + f"/p/{p}.html", f"h{h:03d}.bench.test", True))
+        urls.append((base + f"/p/{p}.html", f"h{h:03d}-bench.test", True))
         for k in range(per_page_images):
-            urls.append((base + f"/i/{p}-{k}.jpg", f"h{h:03d}.bench.test", False))
+            urls.append((base + f"/i/{p}-{k}.jpg", f"h{h:03d}-bench.test", False))
     urls = urls[:n]
     started = time.perf_counter()
     pages = 0
@@ -269,7 +269,7 @@ def main() -> int:
     os.environ["LIGHTBOX_LANDING"] = str(home / "landing")
     os.environ["LIGHTBOX_OBJECT_STORE"] = f"file://{home / 'objects'}"
     os.environ["LIGHTBOX_CRAWL_ALLOW_NETWORKS"] = "127.0.0.0/8"
-    os.environ["LIGHTBOX_CRAWL_RESOLVE"] = ",".join(f"h{i:03d}.bench.test=127.0.0.1" for i in range(args.hosts))
+    os.environ["LIGHTBOX_CRAWL_RESOLVE"] = ",".join(f"h{i:03d}-bench.test=127.0.0.1" for i in range(args.hosts))
 
     from lightbox.crawl.fetch import CrawlConfig
 
@@ -326,7 +326,7 @@ def main() -> int:
              politeness={"per_host_delay_s": config.per_host_delay, "per_host_concurrency": config.per_host_concurrency,
                          "global_concurrency": config.global_concurrency, "robots_txt": True},
              catalogue=catalog, post_crawl={"match_images": matched_rows, "open_cases": cases, "wall_s": round(post, 2)})
-        image_urls = [f"http://h{h:03d}.bench.test:{port}/i/{p}-{k}.jpg" for h in range(3) for p in range(per_host_pages)
+        image_urls = [f"http://h{h:03d}-bench.test:{port}/i/{p}-{k}.jpg" for h in range(3) for p in range(per_host_pages)
                       for k in range(per_page_images)]
         only = hash_only(image_urls, sample=min(300, len(image_urls)))
         emit(figure="decode_hash_match_only", **only,

@@ -30,6 +30,7 @@ import random
 import socket
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -41,6 +42,7 @@ METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_addr
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 TRANSIENT_STATUSES = {429, 502, 503, 504}
+MAX_HOST_POOLS = 512
 RASTER_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"}
 
 
@@ -176,8 +178,50 @@ class Resolver:
         return str(addresses[0])
 
 
+def _is_readable(sock) -> bool:
+    """True when the peer closed or sent data on an idle connection (httpcore's check)."""
+    import select
+
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 def _backend(resolver: Resolver):
     import httpcore
+
+    class SafeStream(httpcore.AsyncNetworkStream):
+        """anyio's stream, with the cheap answers cached: httpcore asks every pooled
+        connection "is_readable" on every request, and anyio answers by building all the
+        socket's attributes (a getpeername() system call each time)."""
+
+        def __init__(self, inner, peer):
+            self.inner = inner
+            self.peer = peer
+            self.sock = inner.get_extra_info("socket")
+
+        async def read(self, max_bytes, timeout=None):
+            return await self.inner.read(max_bytes, timeout)
+
+        async def write(self, buffer, timeout=None):
+            await self.inner.write(buffer, timeout)
+
+        async def aclose(self):
+            await self.inner.aclose()
+
+        async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+            return SafeStream(await self.inner.start_tls(ssl_context, server_hostname, timeout), self.peer)
+
+        def get_extra_info(self, info):
+            if info == "is_readable":
+                return _is_readable(self.sock)
+            if info == "server_addr":
+                return self.peer
+            if info == "socket":
+                return self.sock
+            return self.inner.get_extra_info(info)
 
     class SafeBackend(httpcore.AsyncNetworkBackend):
         """Connects to the resolved, checked IP; TLS still verifies the host name."""
@@ -187,7 +231,8 @@ def _backend(resolver: Resolver):
 
         async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
             ip = await resolver.resolve(host, port)
-            return await self.inner.connect_tcp(ip, port, timeout, local_address, socket_options)
+            stream = await self.inner.connect_tcp(ip, port, timeout, local_address, socket_options)
+            return SafeStream(stream, (ip, port))
 
         async def connect_unix_socket(self, path, timeout=None, socket_options=None):
             raise BlockedAddress("blocked_address", "unix sockets are not crawled")
@@ -198,17 +243,17 @@ def _backend(resolver: Resolver):
     return SafeBackend()
 
 
-def _client(resolver: Resolver, config: CrawlConfig):
+def _client(resolver: Resolver, config: CrawlConfig, ssl_context, max_connections: int):
     import httpcore
     import httpx
 
     class SafeTransport(httpx.AsyncHTTPTransport):
         def __init__(self):
-            super().__init__(trust_env=False)
+            super().__init__(verify=ssl_context, trust_env=False)  # a shared context: loading CAs costs ~50 ms
             self._pool = httpcore.AsyncConnectionPool(
-                ssl_context=httpx.create_ssl_context(),
-                max_connections=config.global_concurrency * 2,
-                max_keepalive_connections=config.global_concurrency,
+                ssl_context=ssl_context,
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
                 keepalive_expiry=5.0,
                 network_backend=_backend(resolver),
             )
@@ -333,18 +378,37 @@ class SafeFetcher:
         self._gates: dict[str, HostGate] = {}
         self._global = asyncio.Semaphore(self.config.global_concurrency)
         self._client = None
+        self._clients: OrderedDict = OrderedDict()
 
     async def __aenter__(self) -> "SafeFetcher":
-        self._client = _client(self.resolver, self.config)
+        import httpx
+
+        self._ssl_context = httpx.create_ssl_context()
+        self._client = True  # open
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients = list(self._clients.values()), OrderedDict()
+        for client in clients:
+            await client.aclose()
+        self._client = None
+
+    async def client_for(self, host: str):
+        """One connection pool per host (httpcore scans its whole pool on every request, so a
+        pool of a thousand hosts' connections costs more than the requests); least recently
+        used pools are closed beyond ``MAX_HOST_POOLS``."""
+        client = self._clients.get(host)
+        if client is not None:
+            self._clients.move_to_end(host)
+            return client
+        client = self._clients[host] = _client(self.resolver, self.config, self._ssl_context, self.config.per_host_concurrency)
+        while len(self._clients) > MAX_HOST_POOLS:
+            _old_host, old = self._clients.popitem(last=False)
+            await old.aclose()
+        return client
 
     def gate(self, host: str) -> HostGate:
         gate = self._gates.get(host)
@@ -480,7 +544,8 @@ class SafeFetcher:
 
     async def _request(self, result: FetchResult, url: str, kind: str, host: str) -> str | None:
         limit = self.config.limit_for(kind)
-        async with self._client.stream("GET", url) as response:
+        client = await self.client_for(host)
+        async with client.stream("GET", url) as response:
             stream = response.extensions.get("network_stream")
             peer = stream.get_extra_info("server_addr") if stream is not None else None
             result.resolved_ip = peer[0] if peer else None
