@@ -249,7 +249,14 @@ class FeedConnector:
     """One stock site's JSON listing feed, fetched with the crawler's safety rules."""
 
     def __init__(self, site: str, url: str, fetch: Callable[[str, int], bytes] | None = None):
-        self.site = site.lower()
+        site = site.strip().lower()
+        if "." not in site and site_of(url):
+            # "pixelstockr=http://pixelstockr.com/feed.json": name the site by its domain, as
+            # the stock_listings source does
+            from lightbox.crawl.frontier import registrable_domain
+
+            site = registrable_domain(site_of(url))
+        self.site = site
         self.url = url
         self.name = f"feed:{self.site}"
         self._fetch = fetch or _default_fetch

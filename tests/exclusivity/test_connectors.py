@@ -68,3 +68,10 @@ def test_landing_connector_and_read_all(conn):
         ("stockhub.net", "b", "http://img.stockhub.net/b.jpg"),
     ]
     assert [e.kind for e in result.errors] == ["feed_parse"]
+
+
+def test_feed_site_named_by_its_domain():
+    body = json.dumps([{"listing_id": "1", "image_url": "/a.jpg"}]).encode()
+    connector = FeedConnector("pixelstockr", "http://www.pixelstockr.com:8765/feed.json", fetch=lambda u, m: body)
+    assert connector.site == "pixelstockr.com"
+    assert connector.read().listings[0].site == "pixelstockr.com"
