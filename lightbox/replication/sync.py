@@ -27,6 +27,7 @@ and skip that photo without failing the region.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -59,6 +60,7 @@ class SyncResult:
     repaired: int = 0
     errors: list = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict = field(default_factory=dict)  # seconds spent listing, planning, removing, copying
 
     def summary(self) -> dict:
         out = asdict(self)
@@ -86,6 +88,13 @@ class _Copy:
     reason: str
     inv: _Inv | None
     orphans: list  # keys of this photo in the store that the inventory does not point at
+
+
+def _copy_text(value) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _sha(data: bytes) -> str:
@@ -211,8 +220,15 @@ class _Sync:
         return index, photos, inventory
 
     # ---- the run ---------------------------------------------------------------------
+    def _phase(self, name: str, since: float) -> float:
+        now = time.monotonic()
+        self.result.phases[name] = round(now - since, 3)
+        return now
+
     def run(self) -> None:
+        mark = time.monotonic()
         listing = self.store.list()  # first: an unreachable region fails before any change
+        mark = self._phase("list", mark)
         index, photos, inventory = self._load()
         keys_by_photo: dict[str, list[str]] = defaultdict(list)
         for key in listing:
@@ -257,6 +273,7 @@ class _Sync:
                 reason = c.CONTENT_CHANGED
             copies.append(_Copy(photo, decision, reason, inv, [k for k in keys if inv is None or k != inv.object_key]))
         self.result.desired = desired
+        mark = self._phase("plan", mark)
 
         for i in range(0, len(removals), self.batch_size):
             self._remove(removals[i : i + self.batch_size], listing)
@@ -270,9 +287,11 @@ class _Sync:
                     consent_updates,
                 )
             self.conn.commit()
+        mark = self._phase("remove", mark)
         copies.sort(key=lambda job: job.photo.photo_id)
         for i in range(0, len(copies), self.copy_batch):
             self._copy(copies[i : i + self.copy_batch], listing)
+        self._phase("copy", mark)
         with self.conn.cursor() as cur:
             cur.execute("select count(*) from replication.inventory where region = %s", (self.region.code,))
             self.result.held = cur.fetchone()[0]
@@ -292,19 +311,20 @@ class _Sync:
         return True
 
     # ---- audit -----------------------------------------------------------------------
-    def _audit(self, cur, rows) -> None:
-        """rows: (photo_id, owner_id, action, reason, direction, object_key, sha256, consent_event_id, detail)"""
-        from psycopg2.extras import execute_values
+    _AUDIT_COLUMNS = ("at", "run_id", "region", "photo_id", "owner_id", "action", "reason", "direction",
+                      "object_key", "sha256", "consent_event_id", "detail")
 
+    def _audit(self, cur, rows) -> None:
+        """rows: (photo_id, owner_id, action, reason, direction, object_key, sha256, consent_event_id, detail).
+        Written with COPY: a first sync writes two audit rows per object."""
         if not rows:
             return
-        execute_values(
-            cur,
-            """insert into replication.audit_log (at, run_id, region, photo_id, owner_id, action, reason,
-                   direction, object_key, sha256, consent_event_id, detail) values %s""",
-            [(self.at, self.run_id, self.region.code, *row) for row in rows],
-            page_size=1000,
-        )
+        buf = io.StringIO()
+        head = f"{_copy_text(self.at.isoformat())}\t{_copy_text(self.run_id)}\t{_copy_text(self.region.code)}\t"
+        for row in rows:
+            buf.write(head + "\t".join(_copy_text(v) for v in row) + "\n")
+        buf.seek(0)
+        cur.copy_expert(f"copy replication.audit_log ({', '.join(self._AUDIT_COLUMNS)}) from stdin", buf)
 
     # ---- removals --------------------------------------------------------------------
     def _remove(self, batch, listing) -> None:

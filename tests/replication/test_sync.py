@@ -256,3 +256,17 @@ def test_a_non_local_fsspec_store(conn, raw, landing):
     raw.consent("e3", "u1", "eu", "revoke", at(3))
     sync(region, conn, landing, "run2", 4)
     assert store.list() == {}
+
+
+def test_odd_photo_ids_round_trip_through_store_and_audit(conn, raw, landing, regions):
+    eu = regions["eu"]
+    raw.user("u\t1")
+    odd = ["back\\slash", "tab\tand\nnewline", "dots.and%2E", "ünï cödé"]
+    for i, pid in enumerate(odd):
+        raw.photo(pid, "u\t1", seed=i)
+    raw.consent("e1", "u\t1", "eu", "grant", at(0))
+    sync(eu, conn, landing, "run1", 1)
+    assert set(held(eu)) == set(odd)
+    with conn.cursor() as cur:
+        cur.execute("select photo_id, owner_id from replication.audit_log where action = 'copy'")
+        assert set(cur.fetchall()) == {(pid, "u\t1") for pid in odd}
