@@ -153,8 +153,14 @@ def test_audit_tells_own_listings_from_stolen_ones_and_holds(conn, marketplace):
     assert get_bytes(uri).decode() == render_markdown(build_report(conn, later))
 
 
-def test_violations_list_cli(conn, marketplace, capsys):
+def test_violations_cli_list_and_report(conn, marketplace, capsys):
+    assert main(["violations", "report"]) == 1  # no audit yet
     run_audit(conn, marketplace.as_of)
+    write_report(conn, marketplace.as_of)
+    capsys.readouterr()
     assert main(["violations", "list", "--status", "open"]) == 0
     out = capsys.readouterr().out
     assert "stockhub.net" in out and "pixelstockr.com" in out and "p3" in out
+    assert main(["violations", "report"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Exclusivity audit") and "holds placed 2" in out
