@@ -22,6 +22,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -339,9 +340,43 @@ def _pick_matches(matches) -> list:
     return sorted(best.values(), key=lambda m: (m.distance, m.photo_id))
 
 
-def _timed_query(index, hashed):
+@dataclass
+class ImageCheck:
+    """What decoding, hashing and querying one image gave (small: crosses processes)."""
+
+    matches: list | None = None  # None: the image could not be hashed
+    reason: str | None = None
+    hash_seconds: float = 0.0
+    match_seconds: float = 0.0
+    hashes: dict | None = None  # the descriptor, kept for evidence when something matched
+    featureless: bool = False
+
+
+def check_image(index, data: bytes) -> ImageCheck:
+    """Decode, hash and look up one listing image."""
+    hashed, reason, hash_seconds = _hash_in_worker(data)
+    if hashed is None:
+        return ImageCheck(None, reason, hash_seconds)
+    if not getattr(hashed, "matchable", True):
+        quality = getattr(hashed, "quality", 0.0)
+        return ImageCheck([], f"featureless image (quality {quality:.2f}): not matched", hash_seconds, featureless=True)
     t0 = time.perf_counter()
-    return index.query(hashed), time.perf_counter() - t0
+    found = _pick_matches(index.query(hashed))
+    match_seconds = time.perf_counter() - t0
+    return ImageCheck(found, None, hash_seconds, match_seconds, hash_summary(hashed) if found else None)
+
+
+# The index of a worker process: set in the parent before the workers are forked, so that
+# every worker shares the parent's (read-only) index arrays instead of a copy each.
+_WORKER_INDEX = None
+
+
+def _check_in_worker(data: bytes) -> ImageCheck:
+    return check_image(_WORKER_INDEX, data)
+
+
+def _warm_up() -> int:
+    return os.getpid()
 
 
 async def _check_batch(listings, fetcher, index, executor, query_thread, timings: Timings, concurrency: int) -> list[Outcome]:
@@ -369,29 +404,22 @@ async def _check_batch(listings, fetcher, index, executor, query_thread, timings
         outcome.headers = {str(k).lower(): str(v) for k, v in dict(headers).items()}
         outcome.content_type = outcome.headers.get("content-type")
         if executor is None:
-            hashed, reason, seconds = _hash_in_worker(outcome.body)
+            # CPU work in this process: off the event loop, so that fetches go on
+            check = await loop.run_in_executor(query_thread, check_image, index, outcome.body)
         else:
-            hashed, reason, seconds = await loop.run_in_executor(executor, _hash_in_worker, outcome.body)
-        timings.decode_hash += seconds
+            check = await loop.run_in_executor(executor, _check_in_worker, outcome.body)
+        timings.decode_hash += check.hash_seconds
+        timings.match += check.match_seconds
         from lightbox.objects import sha256_hex
 
         outcome.image_sha256 = sha256_hex(outcome.body)
-        if hashed is None:
-            outcome.status, outcome.reason = "bad_image", reason
-            outcome.body = None
-            return outcome
-        if not getattr(hashed, "matchable", True):
-            outcome.status = "no_match"
-            outcome.reason = f"featureless image (quality {getattr(hashed, 'quality', 0):.2f}): not matched"
-            outcome.body = None
-            return outcome
-        # the query is CPU work in this process: off the event loop, so that fetches go on
-        found, seconds = await loop.run_in_executor(query_thread, _timed_query, index, hashed)
-        timings.match += seconds
-        outcome.matches = _pick_matches(found)
-        if outcome.matches:
-            outcome.hashes = hash_summary(hashed)
-        else:
+        if check.matches is None:
+            outcome.status, outcome.reason = "bad_image", check.reason
+        elif check.featureless:
+            outcome.status, outcome.reason = "no_match", check.reason
+        outcome.matches = check.matches or []
+        outcome.hashes = check.hashes
+        if not outcome.matches:
             outcome.body = None  # keep memory flat: only matched images are stored
         return outcome
 
@@ -494,7 +522,7 @@ def match_listings(
     timings = Timings()
     if workers is None:
         workers = 2 if len(pending) >= 2000 else 0
-    executor = _executor(workers)
+    executor = _executor(workers, index)
     started = time.perf_counter()
     try:
         asyncio.run(
@@ -503,6 +531,7 @@ def match_listings(
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+            _release_workers()
     return {
         "listings": len(pending),
         "outcomes": dict(counts),
@@ -511,14 +540,43 @@ def match_listings(
     }
 
 
-def _executor(workers: int) -> Executor | None:
+def _executor(workers: int, index) -> Executor | None:
+    """Worker processes that decode, hash and query. Forked here, before any event loop,
+    HTTP client or query thread exists, so that they share the index copy-on-write (a
+    100,000-photo index is hundreds of MB: one copy per worker would not fit)."""
+    global _WORKER_INDEX
     if workers <= 0:
         return None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn, not fork: the parent runs an event loop and HTTP connection pools.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: work in this process
+        return None
+    _prepare_index(index)
+    _WORKER_INDEX = index
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    executor.submit(_warm_up).result()  # with fork, every worker starts on the first submit
+    return executor
+
+
+def _release_workers() -> None:
+    global _WORKER_INDEX
+    _WORKER_INDEX = None
+
+
+def _prepare_index(index) -> None:
+    """Build the index's lazy search tables once, in the parent, before forking."""
+    search = getattr(getattr(index, "_hidx", None), "search", None)
+    if search is None:
+        return
+    try:
+        import numpy as np
+
+        search(np.zeros(1, np.uint64), getattr(index, "radius", 0))
+    except Exception:  # noqa: BLE001 - only an optimisation
+        pass
 
 
 async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages):

@@ -15,10 +15,10 @@ from lightbox.objects import get_bytes
 from exclusivity_fixtures import rows
 
 
-def run_audit(conn, as_of):
+def run_audit(conn, as_of, workers=0):
     sync_catalog(conn)
     fetched = fetch_listings(conn, as_of)
-    matched = match_listings(conn, as_of)
+    matched = match_listings(conn, as_of, workers=workers)
     holds = apply_holds(conn, as_of)
     return fetched, matched, holds
 
@@ -155,7 +155,9 @@ def test_audit_tells_own_listings_from_stolen_ones_and_holds(conn, marketplace):
 
 def test_violations_cli_list_and_report(conn, marketplace, capsys):
     assert main(["violations", "report"]) == 1  # no audit yet
-    run_audit(conn, marketplace.as_of)
+    # with worker processes this time (the DAG uses them for large audits)
+    _, matched, _ = run_audit(conn, marketplace.as_of, workers=2)
+    assert matched["outcomes"]["violation"] == 3 and matched["outcomes"]["infringement"] == 1
     write_report(conn, marketplace.as_of)
     capsys.readouterr()
     assert main(["violations", "list", "--status", "open"]) == 0
