@@ -26,18 +26,21 @@ import numpy as np
 from lightbox.matching import dcthash, verify
 from lightbox.matching.decode import BadImage, decode
 
-HASH_VERSION = 1
+HASH_VERSION = 2
 WORK_SIDE = 256  # decode size (long side); crops of 60 % still give >= 150 px for a 64 px DCT
-ANALYSIS_SIDE = 128  # thumbnail for border trimming and straight-edge detection
+ANALYSIS_SIDE = 192  # thumbnail for border trimming and straight-edge detection
 FEATURE_SIDE = 512  # decode size for ORB features (catalogue at sync, found images on demand)
 N_FEATURES = 300  # ORB keypoints kept per image for verification
 MIN_QUALITY = 0.12  # below this an image is not matched (flat colour, smooth gradients, icons)
 
 # Catalogue crop grid, fractions removed per side (left, top, right, bottom).
 _SYMMETRIC = [(c, c, c, c) for c in (0.05, 0.10, 0.15, 0.20, 0.25)]
-_STEPS = (0.0, 0.1, 0.2)
+_STEPS = (0.0, 0.07, 0.14, 0.21)
 _ASYMMETRIC = [s for s in itertools.product(_STEPS, repeat=4) if len(set(s)) > 1]
 CROP_GRID: tuple[tuple[float, float, float, float], ...] = tuple(_SYMMETRIC + _ASYMMETRIC)
+# Found-image sub-regions that leave out one corner; each is also in CROP_GRID, so an image
+# that is the photo plus an overlay in a corner finds the photo's matching crop.
+SUB_GRID = ((0.21, 0.21, 0.0, 0.0), (0.0, 0.21, 0.21, 0.0), (0.21, 0.0, 0.0, 0.21), (0.0, 0.0, 0.21, 0.21))
 
 
 @dataclass
@@ -61,6 +64,7 @@ class HashResult:
 
     _gray = None  # the decoded grey image while this result is fresh (never persisted)
     _data = None  # the encoded bytes while this result is fresh (for ORB features on demand)
+    _integral = None  # summed-area table of _gray (catalogue crops reuse it)
 
     def _append(self, rows) -> None:
         if not rows:
@@ -102,7 +106,7 @@ class HashResult:
             w, h = self.width, self.height
             c = self.content
             rect = (round(c[0] * w), round(c[1] * h), round(c[2] * w), round(c[3] * h))
-            self._append(_catalog_rows(g, rect))
+            self._append(_catalog_rows(g, rect, getattr(self, "_integral", None)))
         self.ensure_features()
 
     @property
@@ -206,32 +210,41 @@ def hash_gray(gray: np.ndarray) -> HashResult:
     result._gray = gray
     rows = []
     content_rect = (x0, y0, x1, y1)
-    for name, v64, v256 in dcthash.hashes_of_block(dcthash.dct_block(content)):
+    integral = dcthash.Integral(g)
+    result._integral = integral
+    for name, v64, v256 in dcthash.hashes_of_block(integral.block(x0, y0, x1, y1)):
         rows.append(("global", name, content_rect, v64, v256))
+    cw, ch = x1 - x0, y1 - y0
+    for (l, t, r, b) in SUB_GRID:  # the image without one corner (logos, badges sit there)
+        rect = (x0 + int(round(l * cw)), y0 + int(round(t * ch)), x1 - int(round(r * cw)), y1 - int(round(b * ch)))
+        for name, v64, v256 in dcthash.hashes_of_block(integral.block(*rect), dcthash.DIHEDRAL[:1]):
+            rows.append(("sub", name, rect, v64, v256))
     tcontent = (int(round(x0 / sx)), int(round(y0 / sy)), int(round(x1 / sx)), int(round(y1 / sy)))
     for (a, b, c, d) in region_proposals(thumb, tcontent):
         rect = (int(round(a * sx)), int(round(b * sy)), min(w, int(round(c * sx))), min(h, int(round(d * sy))))
-        block = dcthash.dct_block(g[rect[1]:rect[3], rect[0]:rect[2]])
+        block = integral.block(*rect)
         for name, v64, v256 in dcthash.hashes_of_block(block, dcthash.DIHEDRAL[:1]):
             rows.append(("region", name, rect, v64, v256))
     result._append(rows)
     return result
 
 
-def _catalog_rows(g: np.ndarray, content_rect) -> list:
+def _catalog_rows(g: np.ndarray, content_rect, integral=None) -> list:
     x0, y0, x1, y1 = content_rect
     content = g[y0:y1, x0:x1]
     cw, ch = x1 - x0, y1 - y0
+    integral = integral or dcthash.Integral(g)
     rows = []
     for (l, t, r, b) in CROP_GRID:
         rx0, ry0 = x0 + int(round(l * cw)), y0 + int(round(t * ch))
         rx1, ry1 = x1 - int(round(r * cw)), y1 - int(round(b * ch))
-        block = dcthash.dct_block(g[ry0:ry1, rx0:rx1])
+        block = integral.block(rx0, ry0, rx1, ry1)
         (_, v64, v256), = dcthash.hashes_of_block(block, dcthash.DIHEDRAL[:1])
         rows.append(("crop", "identity", (rx0, ry0, rx1, ry1), v64, v256))
     for angle in TILTS:
         for frame in ("zoom", "same", "expand"):
-            block = dcthash.dct_block(_rotate(content, angle, frame))
+            rotated = _rotate(content, angle, frame)
+            block = dcthash.Integral(rotated).block(0, 0, rotated.shape[1], rotated.shape[0])
             (_, v64, v256), = dcthash.hashes_of_block(block, dcthash.DIHEDRAL[:1])
             rows.append(("tilt", f"rotate_{angle:+g}deg_{frame}", content_rect, v64, v256))
     return rows
@@ -260,7 +273,7 @@ def _rotate(gray: np.ndarray, angle: float, frame: str) -> np.ndarray:
 
 
 MIN_REGION_AREA = 0.30  # of the content: a pasted photo must cover at least this much
-MAX_REGIONS = 12
+MAX_REGIONS = 16
 
 
 def region_proposals(gray: np.ndarray, content_rect) -> list[tuple[int, int, int, int]]:

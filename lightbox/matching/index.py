@@ -37,9 +37,10 @@ THRESHOLDS = {
     ("global", "region"): 40,
     ("tilt", "region"): 32,
     ("crop", "region"): 32,
+    ("crop", "sub"): 32,
 }
 CATALOG_KINDS = ("global", "tilt", "crop")
-QUERY_KINDS = ("global", "region")
+QUERY_KINDS = ("global", "region", "sub")
 _KIND_CODE = {k: i for i, k in enumerate(CATALOG_KINDS)}
 
 
@@ -265,7 +266,7 @@ class CatalogIndex:
         if photo_id in self._photos:
             self.remove(photo_id)
         h.ensure_catalog()
-        h._gray = h._data = None  # the index keeps descriptors, not pixels
+        h._gray = h._data = h._integral = None  # the index keeps descriptors, not pixels
         if not h.matchable:
             return
         # the catalogue side stores the upright global hash only: the query carries all 8
@@ -322,6 +323,8 @@ class CatalogIndex:
             ckind, qkind = CATALOG_KINDS[self._kind[e]], h.kinds[r]
             pid = self._ids[self._owner[e]]
             limit256 = self.thresholds.get((ckind, qkind))
+            if qkind == "sub" and ckind != "crop":
+                continue  # a corner-less view is only compared with the same crop of a photo
             if limit256 is not None and dist <= limit256:
                 if pid not in best:
                     best[pid] = self._hash_match(pid, e, r, h, dist, int(d64[k]), ckind, qkind)
@@ -347,7 +350,10 @@ class CatalogIndex:
         if variant == "flip_horizontal":
             details["flipped"] = True
         photo = self._photos[pid]
-        if ckind == "crop":
+        if qkind == "sub":
+            transform = "+".join(t for t in (transform, "overlay in a corner") if t)
+            details["region_compared_frac"] = rect_f
+        elif ckind == "crop":
             cx0, cy0, cx1, cy1 = photo.content
             cw, ch = cx1 - cx0, cy1 - cy0
             sides = [(rect_c[0] - cx0) / cw, (rect_c[1] - cy0) / ch, (cx1 - rect_c[2]) / cw, (cy1 - rect_c[3]) / ch]
@@ -357,7 +363,7 @@ class CatalogIndex:
             transform = "+".join(t for t in (transform, f"cropped {details['crop_pct']}%") if t)
         elif ckind == "tilt":
             transform = "+".join(t for t in (transform, "rotated ~3deg") if t)
-        if qkind == "region" or any(abs(a - b) > 0.01 for a, b in zip(h.content, (0, 0, 1, 1))):
+        if qkind == "region" or (qkind == "global" and any(abs(a - b) > 0.01 for a, b in zip(h.content, (0, 0, 1, 1)))):
             fx0, fy0, fx1, fy1 = rect_f
             details["found_coverage_pct"] = round(100 * (fx1 - fx0) * (fy1 - fy0), 1)
             label = "composite" if qkind == "region" else "padded"
@@ -365,6 +371,8 @@ class CatalogIndex:
         method = {"global": "phash", "tilt": "phash_tilt", "crop": "phash_crop"}[ckind]
         if qkind == "region":
             method += "_region"
+        elif qkind == "sub":
+            method = "phash_corner_masked"
         return Match(pid, float(dist), method, transform, details)
 
     def _orb_match(self, pid: str, h: HashResult, d256: int) -> Match | None:
