@@ -41,7 +41,7 @@ EXIF_RANGES = {
 MAX_DECLARED_PIXELS = 250_000_000
 
 METADATA_FEATURES = (
-    "title_words", "title_chars", "description_words", "keyword_count", "keyword_unique_ratio",
+    "title_words", "title_chars", "description_words", "keyword_count", "keyword_distinct", "keyword_unique_ratio",
     "keywords_in_title", "category_code", "camera_known", "focal_length_mm", "aperture",
     "log_iso", "log_exposure_s", "width", "height", "megapixels", "aspect_ratio",
     "has_people", "has_property", "missing_model_release", "missing_property_release",
@@ -57,6 +57,7 @@ FEATURE_WORDS: dict[str, tuple[str, str]] = {
     "title_chars": ("the title is descriptive", "the title is missing or too short"),
     "description_words": ("the description is informative", "the description is missing or thin"),
     "keyword_count": ("the photo has enough keywords", "the photo has too few keywords"),
+    "keyword_distinct": ("the photo has enough distinct keywords", "the photo has too few distinct keywords"),
     "keyword_unique_ratio": ("the keywords are varied", "the keywords repeat each other"),
     "keywords_in_title": ("the title and keywords agree", "the title and keywords do not match"),
     "category_code": ("the category sells well", "the category is weak or unknown"),
@@ -279,6 +280,7 @@ def metadata_row(row) -> tuple[dict, list[str]]:
         "title_chars": float(len(text(row.get("title")))),
         "description_words": float(len(_words(row.get("description")))),
         "keyword_count": float(len(keywords)),
+        "keyword_distinct": float(len(set(keywords))),
         "keyword_unique_ratio": len(set(keywords)) / len(keywords) if keywords else math.nan,
         "keywords_in_title": float(sum(1 for k in set(keywords) if k in title_set)),
         "category_code": float(category_code),

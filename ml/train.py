@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 SALE_WINDOW = timedelta(days=90)
 SPLIT = (0.60, 0.15, 0.10, 0.15)  # train, valid, calib, test
 MIN_LABELS = 40
-CODE_VERSION = "aiscan-1"
+CODE_VERSION = "aiscan-2"
 
 
 class InsufficientData(RuntimeError):

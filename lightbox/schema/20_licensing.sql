@@ -112,17 +112,17 @@ left join lateral (
 ) as h on true;
 
 -- Effective exclusivity of every photo: support's latest change, else the photo's own flag,
--- else (auto-submitted photos) the owner's default_exclusive at upload, else false.
+-- else the owner's default_exclusive in force at upload (what auto-submitted photos
+-- follow; the seed and replication read an empty flag the same way), else false.
 create or replace view licensing.photo_exclusivity as
 select
     p.photo_id,
     p.owner_id,
-    coalesce(c.exclusive, p.exclusive, case when ou.auto_licensing_at_upload then ou.default_exclusive_at_upload end, false)
-        as is_exclusive,
+    coalesce(c.exclusive, p.exclusive, ou.default_exclusive_at_upload, false) as is_exclusive,
     case
         when c.exclusive is not null then 'support_change'
         when p.exclusive is not null then 'photo'
-        when ou.auto_licensing_at_upload and ou.default_exclusive_at_upload is not null then 'owner_default'
+        when ou.default_exclusive_at_upload is not null then 'owner_default'
         else 'none'
     end as exclusive_source,
     coalesce(p.submitted_for_licensing, false) as submitted_by_hand,

@@ -137,7 +137,8 @@ def test_exclusivity_follows_owner_default(scanned_market, db_url):
     excl = {r[0]: (r[1], r[2]) for r in rows(conn, "select photo_id, is_exclusive, exclusive_source from licensing.photo_exclusivity")}
     assert excl["a_good"] == (True, "owner_default")  # auto-submitted, owner's default is exclusive
     assert excl["a_people_ok"] == (False, "photo")  # the photo says otherwise
-    assert excl["never_hand"] == (False, "none")
+    assert excl["never_hand"] == (False, "owner_default")  # owner's default is not exclusive
+    assert excl["ghost_owner"] == (False, "none")  # no owner on record
 
 
 def test_rescan_is_idempotent_and_new_champion_only_reprioritises(scanned_market, trained, db_url):
