@@ -48,11 +48,10 @@ def seed(as_of, default_max_depth: int = 1) -> dict:
 
 
 def plan(as_of, max_shards: int = 8) -> list[int]:
-    from lightbox.crawl.frontier import plan_shards, pending_shards
+    from lightbox.crawl.frontier import plan_shards
 
     with db.transaction() as conn:
-        shards = plan_shards(conn, sweep_id_for(as_of), max_shards)
-    return shards
+        return plan_shards(conn, sweep_id_for(as_of), max_shards)
 
 
 def pending(as_of) -> list[int]:

@@ -181,3 +181,29 @@ def test_fetch_bytes_raises_fetch_error(webs, cfg, monkeypatch):
     with pytest.raises(FetchError) as error:
         fetch_bytes(web.url("site.test", "/to-metadata"))
     assert error.value.reason == "blocked_address"
+
+
+def test_per_host_concurrency_holds(cfg):
+    """However many fetches are asked for at once, one host never sees more than
+    per_host_concurrency connections working at the same time."""
+    import threading
+    import time as _time
+
+    state = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def slow(host, path):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        _time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        return Response(200, b"<html>slow</html>")
+
+    with LocalWeb("127.0.0.2") as web:
+        web.route(None, "/slow", slow)
+        urls = [web.url("site.test", f"/slow?{i}") for i in range(12)]
+        results = fetch_all(cfg, urls, per_host_concurrency=2, global_concurrency=16)
+    assert all(r.ok for r in results)
+    assert state["max"] <= 2

@@ -146,3 +146,28 @@ def test_hostile_site_sweep(hostile_web, conn, lightbox_home, monkeypatch):
     before = sum(web.hits.values())
     sweep.run_sweep(AS_OF, matcher=DecodeOnlyMatcher(), config=config, catalog=False)
     assert sum(web.hits.values()) == before
+
+
+def test_a_failed_sweep_resumes_with_pending_rows_only(conn, lightbox_home, monkeypatch):
+    """A sweep that died midway: its rerun fetches only what is still pending."""
+    from lightbox.crawl.testsite import LocalWeb, Response
+
+    with LocalWeb("127.0.0.1") as web:
+        monkeypatch.setenv("LIGHTBOX_CRAWL_RESOLVE", "resume.test=127.0.0.1")
+        web.route("resume.test", "/", Response(200, b'<html><a href="/a.html">a</a><a href="/b.html">b</a></html>'))
+        web.route("resume.test", "/a.html", Response(200, b"<html>a</html>"))
+        web.route("resume.test", "/b.html", Response(200, b"<html>b</html>"))
+        with conn.cursor() as cur:
+            cur.execute("""insert into raw.crawl_seeds (url, priority, max_depth, source, _file_id, _line, _arrived_at)
+                           values (%s, 0, 1, 'photographer_report', 0, 1, now())""", (web.url("resume.test", "/"),))
+        config = CrawlConfig(per_host_delay=0.0)
+        sweep.run_sweep(AS_OF, matcher=DecodeOnlyMatcher(), config=config, catalog=False)
+        assert web.hits_for("resume.test", "/b.html") == 1
+        with conn.cursor() as cur:  # as if the worker had died before finishing /b.html
+            cur.execute("update infringement.crawl_frontier set status = 'pending', fetched_at = null where url like '%%/b.html'")
+        sweep.run_sweep(AS_OF, matcher=DecodeOnlyMatcher(), config=config, catalog=False)
+        assert web.hits_for("resume.test", "/b.html") == 2
+        assert web.hits_for("resume.test", "/a.html") == 1 and web.hits[("resume.test", "/")] == 1
+        with conn.cursor() as cur:
+            cur.execute("select status, attempts from infringement.crawl_frontier where url like '%%/b.html'")
+            assert cur.fetchone() == ("fetched", 2)
