@@ -37,9 +37,19 @@ THRESHOLDS = {
     ("global", "region"): 40,
     ("tilt", "region"): 32,
     ("crop", "region"): 32,
-    ("crop", "sub"): 32,
+}
+# corner-masked views of a found image against the photo's same crop; reported as method
+# "phash_crop" (details.query_hash == "sub"), within phash_crop's published threshold
+SUB_THRESHOLDS = {("crop", "sub"): 32}
+# the threshold each reported method is held to (distance = Hamming distance of the 256-bit
+# hashes; for "orb" 1 - inliers/keypoints, accepted by RANSAC rules rather than a cut-off)
+METHOD_THRESHOLDS = {
+    "phash": 56, "phash_tilt": 40, "phash_crop": 40,
+    "phash_region": 40, "phash_tilt_region": 32, "phash_crop_region": 32, "orb": 1.0,
 }
 CATALOG_KINDS = ("global", "tilt", "crop")
+_PAIR_PRIORITY = {("global", "global"): 0, ("tilt", "global"): 1, ("crop", "global"): 2, ("global", "region"): 3,
+                  ("tilt", "region"): 4, ("crop", "region"): 5, ("crop", "sub"): 6}
 QUERY_KINDS = ("global", "region", "sub")
 _KIND_CODE = {k: i for i, k in enumerate(CATALOG_KINDS)}
 
@@ -239,6 +249,8 @@ class CatalogIndex:
     def __init__(self, radius: int = RADIUS, thresholds: dict | None = None, use_orb: bool = True):
         self.radius = radius
         self.thresholds = dict(THRESHOLDS if thresholds is None else thresholds)
+        if thresholds is None:
+            self.thresholds.update(SUB_THRESHOLDS)
         self.use_orb = use_orb
         self._photos: dict[str, HashResult] = {}
         self._ids: list[str] = []  # photo row -> id
@@ -318,9 +330,17 @@ class CatalogIndex:
         d256 = _h256_distance(h.h256[qrow], self._h256[ei])
         best: dict[str, Match] = {}
         pending: dict[int, list] = {}
-        for k in np.argsort(d256, kind="stable"):
+        # the best explanation first: distance relative to the pair's threshold plus a small
+        # penalty per step away from the simplest pair (a plain re-encode is "phash", not a
+        # corner-masked crop; a 10 % crop is "cropped 10%" even when the global hash passes)
+        ckinds = [CATALOG_KINDS[k] for k in self._kind[ei]]
+        qkinds = [h.kinds[r] for r in qrow]
+        rel = np.array([d / self.thresholds.get((c, q), 1e9) if (c, q) in self.thresholds else 1e9
+                        for d, c, q in zip(d256.tolist(), ckinds, qkinds)])
+        prio = np.array([_PAIR_PRIORITY.get((c, q), 99) for c, q in zip(ckinds, qkinds)])
+        for k in np.argsort(rel + 0.15 * prio, kind="stable"):
             e, r, dist = int(ei[k]), int(qrow[k]), int(d256[k])
-            ckind, qkind = CATALOG_KINDS[self._kind[e]], h.kinds[r]
+            ckind, qkind = ckinds[k], qkinds[k]
             pid = self._ids[self._owner[e]]
             limit256 = self.thresholds.get((ckind, qkind))
             if qkind == "sub" and ckind != "crop":
@@ -371,8 +391,7 @@ class CatalogIndex:
         method = {"global": "phash", "tilt": "phash_tilt", "crop": "phash_crop"}[ckind]
         if qkind == "region":
             method += "_region"
-        elif qkind == "sub":
-            method = "phash_corner_masked"
+
         return Match(pid, float(dist), method, transform, details)
 
     def _orb_match(self, pid: str, h: HashResult, d256: int) -> Match | None:
