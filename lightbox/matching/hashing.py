@@ -81,10 +81,30 @@ class HashResult:
     def has_catalog_hashes(self) -> bool:
         return "crop" in self.kinds
 
+    def __getstate__(self):
+        # pickled results (worker processes) keep the encoded bytes for ORB on demand, not
+        # the decoded pixels, which are recomputed from them when needed
+        state = dict(self.__dict__)
+        state.pop("_gray", None)
+        state.pop("_integral", None)
+        return state
+
+    def _pixels(self):
+        if self._gray is None and self._data is not None:
+            gray = decode(self._data, long_side=WORK_SIDE, mode="L")
+            if max(gray.shape) > WORK_SIDE * 1.25:
+                import cv2
+
+                s = WORK_SIDE / max(gray.shape)
+                gray = cv2.resize(gray, (max(1, round(gray.shape[1] * s)), max(1, round(gray.shape[0] * s))),
+                                  interpolation=cv2.INTER_AREA)
+            self._gray = gray
+        return self._gray
+
     def ensure_features(self) -> bool:
-        """Compute ORB features from the retained decode if not there yet. False when they
+        """Compute ORB features from the retained image if not there yet. False when they
         are missing and cannot be computed (a result loaded without them)."""
-        if len(self.kp) == 0 and self._gray is not None and not getattr(self, "_features_done", False):
+        if len(self.kp) == 0 and not getattr(self, "_features_done", False) and self._pixels() is not None:
             self._features_done = True
             gray = self._gray
             if self._data is not None and max(gray.shape) >= WORK_SIDE * 0.9:
@@ -99,7 +119,7 @@ class HashResult:
 
     def ensure_catalog(self) -> None:
         """Add the catalogue-only descriptors (crop grid, tilts, ORB) if they are missing."""
-        if self._gray is None:
+        if self._pixels() is None:
             return
         if not self.has_catalog_hashes:
             g = self._gray.astype(np.float32)

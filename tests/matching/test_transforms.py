@@ -156,3 +156,14 @@ def test_verify_match_reports_regions(photos):
     assert verify_match(catalog, jpeg(photos["RainDrops"])) is None
     flipped = verify_match(catalog, jpeg(ImageOps.mirror(im)))
     assert flipped is not None and flipped["flipped"] is True
+
+
+def test_pickled_result_still_matches_and_verifies(photos, index):
+    import pickle
+
+    im = photos["Wood"]
+    found = _composite(_crop(im, 0.15, 0.0, 0.0, 0.2), photos["LadyBird"])
+    h = pickle.loads(pickle.dumps(hash_image(jpeg(found))))
+    assert h._gray is None and h._data is not None
+    assert index.query(h)[0].photo_id == "Wood"
+    assert h.ensure_features()
