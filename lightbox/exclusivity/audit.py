@@ -22,7 +22,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -355,6 +354,11 @@ class ImageCheck:
 def check_image(index, data: bytes) -> ImageCheck:
     """Decode, hash and look up one listing image."""
     hashed, reason, hash_seconds = _hash_in_worker(data)
+    return query_hashed(index, hashed, reason, hash_seconds)
+
+
+def query_hashed(index, hashed, reason: str | None = None, hash_seconds: float = 0.0) -> ImageCheck:
+    """Look up a hashed listing image (``hashed`` None: it could not be hashed, ``reason``)."""
     if hashed is None:
         return ImageCheck(None, reason, hash_seconds)
     if not getattr(hashed, "matchable", True):
@@ -364,19 +368,6 @@ def check_image(index, data: bytes) -> ImageCheck:
     found = _pick_matches(index.query(hashed))
     match_seconds = time.perf_counter() - t0
     return ImageCheck(found, None, hash_seconds, match_seconds, hash_summary(hashed) if found else None)
-
-
-# The index of a worker process: set in the parent before the workers are forked, so that
-# every worker shares the parent's (read-only) index arrays instead of a copy each.
-_WORKER_INDEX = None
-
-
-def _check_in_worker(data: bytes) -> ImageCheck:
-    return check_image(_WORKER_INDEX, data)
-
-
-def _warm_up() -> int:
-    return os.getpid()
 
 
 async def _check_batch(listings, fetcher, index, executor, query_thread, timings: Timings, concurrency: int) -> list[Outcome]:
@@ -403,11 +394,14 @@ async def _check_batch(listings, fetcher, index, executor, query_thread, timings
         headers = getattr(result, "headers", None) or {}
         outcome.headers = {str(k).lower(): str(v) for k, v in dict(headers).items()}
         outcome.content_type = outcome.headers.get("content-type")
+        # CPU work: off the event loop, so that fetches go on. Decoding and hashing go to the
+        # worker processes when there are some; the query stays here, on the one index (the
+        # matching engine parallelises inside a query).
         if executor is None:
-            # CPU work in this process: off the event loop, so that fetches go on
             check = await loop.run_in_executor(query_thread, check_image, index, outcome.body)
         else:
-            check = await loop.run_in_executor(executor, _check_in_worker, outcome.body)
+            hashed, reason, seconds = await loop.run_in_executor(executor, _hash_in_worker, outcome.body)
+            check = await loop.run_in_executor(query_thread, query_hashed, index, hashed, reason, seconds)
         timings.decode_hash += check.hash_seconds
         timings.match += check.match_seconds
         from lightbox.objects import sha256_hex
@@ -522,7 +516,7 @@ def match_listings(
     timings = Timings()
     if workers is None:
         workers = 2 if len(pending) >= 2000 else 0
-    executor = _executor(workers, index)
+    executor = _executor(workers)
     started = time.perf_counter()
     try:
         asyncio.run(
@@ -531,7 +525,6 @@ def match_listings(
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
-            _release_workers()
     return {
         "listings": len(pending),
         "outcomes": dict(counts),
@@ -540,43 +533,16 @@ def match_listings(
     }
 
 
-def _executor(workers: int, index) -> Executor | None:
-    """Worker processes that decode, hash and query. Forked here, before any event loop,
-    HTTP client or query thread exists, so that they share the index copy-on-write (a
-    100,000-photo index is hundreds of MB: one copy per worker would not fit)."""
-    global _WORKER_INDEX
+def _executor(workers: int) -> Executor | None:
+    """Worker processes that decode and hash. Spawned, not forked: the parent has an event
+    loop, HTTP connections and (through numba) an OpenMP runtime, none of which survive a
+    fork."""
     if workers <= 0:
         return None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # no fork on this platform: work in this process
-        return None
-    _prepare_index(index)
-    _WORKER_INDEX = index
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    executor.submit(_warm_up).result()  # with fork, every worker starts on the first submit
-    return executor
-
-
-def _release_workers() -> None:
-    global _WORKER_INDEX
-    _WORKER_INDEX = None
-
-
-def _prepare_index(index) -> None:
-    """Build the index's lazy search tables once, in the parent, before forking."""
-    search = getattr(getattr(index, "_hidx", None), "search", None)
-    if search is None:
-        return
-    try:
-        import numpy as np
-
-        search(np.zeros(1, np.uint64), getattr(index, "radius", 0))
-    except Exception:  # noqa: BLE001 - only an optimisation
-        pass
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages):
