@@ -6,7 +6,7 @@ from __future__ import annotations
 
 def where_is(conn, user_id: str) -> dict:
     with conn.cursor() as cur:
-        cur.execute("select deleted_at from raw.users where user_id = %s", (user_id,))
+        cur.execute("select deleted_at, username from raw.users where user_id = %s", (user_id,))
         user = cur.fetchone()
         cur.execute(
             """with ids as (
@@ -66,6 +66,7 @@ def where_is(conn, user_id: str) -> dict:
     return {
         "user_id": user_id,
         "known": user is not None,
+        "username": user[1] if user else None,
         "deleted_at": user[0] if user else None,
         "photos": list(photos.values()),
     }
@@ -75,7 +76,8 @@ def render(answer: dict) -> str:
     def ts(value) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
-    lines = [f"user {answer['user_id']}" + ("" if answer["known"] else " (unknown)")
+    name = f" ({answer['username']})" if answer.get("username") else ""
+    lines = [f"user {answer['user_id']}{name}" + ("" if answer["known"] else " (unknown)")
              + (f", account deleted {ts(answer['deleted_at'])}" if answer["deleted_at"] else "")]
     if not answer["photos"]:
         lines.append("  no photos")
