@@ -10,8 +10,10 @@ region_consents, stock_listings, settlement_reports, fx_rates, crawl_seeds).
 
 **Outputs.** `raw.<source>_history` (every version of every key), `raw.<source>` (current
 row per key: later `updated_at`, else later file, wins), `raw.quarantine`,
-`raw.landing_files` (one row per file with its counts). Emits the Asset `lightbox.raw`
-when anything new was loaded.
+`raw.landing_files` (one row per file with its counts). `validate_raw` runs the raw quality
+suites (lightbox.quality) on new data: a critical failure stops the run before the Asset
+`lightbox.raw` is emitted (it is emitted when anything new was loaded); warnings are recorded
+in `quality.results` and shown.
 
 **Idempotency key.** The SHA-256 of each file's bytes: a file already in
 `raw.landing_files` is skipped, whatever its name. Each file loads in one transaction.
@@ -53,6 +55,20 @@ def ingest_landing():
 
         return ingest_folder(settings().landing, sources=[source]).summary()
 
+    @task
+    def validate_raw(summaries: list[dict]) -> int:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lightbox.quality.gates import run_gate
+
+        if not any(s["files_new"] for s in summaries):
+            return 0  # nothing new: nothing to judge
+        context = get_current_context()
+        as_of = context.get("data_interval_end") or context["dag_run"].run_after
+        outcome = run_gate("raw", context["run_id"], as_of, error=AirflowFailException)
+        return sum(not suite["success"] for suite in outcome.values())
+
     @task(outlets=[Asset(assets.RAW)])
     def publish_raw(summaries: list[dict]) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
@@ -70,7 +86,8 @@ def ingest_landing():
             raise AirflowSkipException("no new landing files: nothing to publish")
         return total
 
-    publish_raw(load_source.expand(source=list_sources()))
+    loaded = load_source.expand(source=list_sources())
+    validate_raw(loaded) >> publish_raw(loaded)
 
 
 ingest_landing()

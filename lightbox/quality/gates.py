@@ -23,8 +23,11 @@ def _as_datetime(as_of) -> datetime:
     return datetime.fromtimestamp(as_of.timestamp(), tz=as_of.tzinfo)
 
 
-def run_gate(stage: str, run_id: str, as_of) -> dict:
-    """Validate ``stage``; return {suite: {success, severity, failed, evaluated, docs_uri}}."""
+def run_gate(stage: str, run_id: str, as_of, *, error: type[Exception] = QualityGateFailed) -> dict:
+    """Validate ``stage``; return {suite: {success, severity, failed, evaluated, docs_uri}}.
+
+    A failed critical suite raises ``error`` (a DAG passes Airflow's ``AirflowFailException``
+    so that bad data fails the task at once instead of being retried)."""
     from lightbox.quality.runner import run_suites
     from lightbox.quality.suites import stage_suites
 
@@ -40,7 +43,7 @@ def run_gate(stage: str, run_id: str, as_of) -> dict:
             if result.severity == CRITICAL:
                 blocking.append(result)
     if blocking:
-        raise QualityGateFailed(
+        raise error(
             f"critical quality suite(s) failed for stage {stage}: " + "; ".join(r.summary for r in blocking)
         )
     return {

@@ -80,6 +80,7 @@ def docs_index() -> Path:
 def gx_context():
     """The file context of the GX project, held exclusively while in use."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
