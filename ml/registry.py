@@ -37,8 +37,9 @@ class Head:
 
     booster: object | None
     prior: float
-    calib_x: list[float] = field(default_factory=list)
+    calib_x: list[float] = field(default_factory=list)  # isotonic breakpoints
     calib_y: list[float] = field(default_factory=list)
+    platt: list[float] | None = None  # [a, b]: p = sigmoid(a * logit(raw) + b)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         if self.booster is None:
@@ -46,6 +47,9 @@ class Head:
         return self.booster.predict(X)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        if self.platt:
+            z = np.log(np.clip(raw, 1e-6, 1 - 1e-6) / (1 - np.clip(raw, 1e-6, 1 - 1e-6)))
+            return 1.0 / (1.0 + np.exp(-(self.platt[0] * z + self.platt[1])))
         if len(self.calib_x) >= 2:
             return np.clip(np.interp(raw, self.calib_x, self.calib_y), 0.0, 1.0)
         return np.clip(raw, 0.0, 1.0)
@@ -62,7 +66,8 @@ class Head:
         return {
             "model": self.booster.model_to_string() if self.booster is not None else None,
             "prior": self.prior,
-            "calibration": {"x": list(map(float, self.calib_x)), "y": list(map(float, self.calib_y))},
+            "calibration": {"x": list(map(float, self.calib_x)), "y": list(map(float, self.calib_y)),
+                            "platt": self.platt},
         }
 
     @classmethod
@@ -71,7 +76,8 @@ class Head:
 
         booster = lgb.Booster(model_str=data["model"]) if data.get("model") else None
         cal = data.get("calibration") or {}
-        return cls(booster, float(data.get("prior", 0.5)), list(cal.get("x", [])), list(cal.get("y", [])))
+        return cls(booster, float(data.get("prior", 0.5)), list(cal.get("x", [])), list(cal.get("y", [])),
+                   cal.get("platt"))
 
 
 @dataclass

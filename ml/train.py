@@ -1,6 +1,7 @@
 """Training of the AI scan: ``p_suitable`` (inspectors accept rather than reject) and
 ``p_sale`` (an accepted photo sells within 90 days of acceptance), LightGBM with a time split,
-early stopping and isotonic calibration, against two baselines in the same run: a
+early stopping and calibration on a held-out slice (isotonic, or Platt scaling when the
+slice is small), against two baselines in the same run: a
 metadata-only logistic regression and the current champion (plus LightGBM without pixel
 features, to show what the pixels add).
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 SALE_WINDOW = timedelta(days=90)
 SPLIT = (0.60, 0.15, 0.10, 0.15)  # train, valid, calib, test
 MIN_LABELS = 40
-CODE_VERSION = "aiscan-2"
+CODE_VERSION = "aiscan-3"
 
 
 class InsufficientData(RuntimeError):
@@ -149,13 +150,25 @@ def fit_lgbm(X_tr, y_tr, X_va, y_va, names, seed=7, threads=2, rounds=600):
     return lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
 
 
-def isotonic(raw: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+ISOTONIC_MIN = 300  # below this many calibration photos, Platt scaling (2 parameters) overfits less
+
+
+def calibrate(head: Head, raw: np.ndarray, y: np.ndarray) -> Head:
+    """Fit the head's calibration on the held-out calibration slice: isotonic with enough
+    photos, Platt scaling on small slices, none with a single class."""
     from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
 
     if len(np.unique(y)) < 2 or len(y) < 10:
-        return [], []
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
-    return list(map(float, iso.X_thresholds_)), list(map(float, iso.y_thresholds_))
+        return head
+    if len(y) >= ISOTONIC_MIN:
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
+        head.calib_x, head.calib_y = list(map(float, iso.X_thresholds_)), list(map(float, iso.y_thresholds_))
+    else:
+        z = np.log(np.clip(raw, 1e-6, 1 - 1e-6) / (1 - np.clip(raw, 1e-6, 1 - 1e-6))).reshape(-1, 1)
+        lr = LogisticRegression(C=1.0).fit(z, y)
+        head.platt = [float(lr.coef_[0][0]), float(lr.intercept_[0])]
+    return head
 
 
 def fit_head(df: pd.DataFrame, target: str, names: list[str], seed: int, threads: int) -> tuple[Head, dict]:
@@ -171,8 +184,7 @@ def fit_head(df: pd.DataFrame, target: str, names: list[str], seed: int, threads
     if len(np.unique(y[va])) < 2:
         va = slice(va.start, ca.stop)
     booster = fit_lgbm(X[tr], y[tr], X[va], y[va], names, seed, threads)
-    cx, cy = isotonic(booster.predict(X[ca]), y[ca])
-    head = Head(booster, float(y[tr].mean()), cx, cy)
+    head = calibrate(Head(booster, float(y[tr].mean())), booster.predict(X[ca]), y[ca])
     return head, binary_metrics(y[te], head.predict(X[te])) | {"best_iteration": booster.num_trees()}
 
 
@@ -238,15 +250,14 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     X_meta = data[names_meta].to_numpy(dtype=float)
 
     booster = fit_lgbm(X_all[tr], y[tr], X_all[va], y[va], names_all, seed, threads)
-    cx, cy = isotonic(booster.predict(X_all[ca]), y[ca])
-    suitable = Head(booster, float(y[tr].mean()), cx, cy)
+    suitable = calibrate(Head(booster, float(y[tr].mean())), booster.predict(X_all[ca]), y[ca])
     sale, sale_metrics = fit_head(everything, "y_sale", names_all, seed, threads)
     model = Model(version, names_all, suitable, sale, threshold=0.5)
 
     preds = {"lightgbm": suitable.predict(X_all[te])}
     meta_booster = fit_lgbm(X_meta[tr], y[tr], X_meta[va], y[va], names_meta, seed, threads)
-    mx, my = isotonic(meta_booster.predict(X_meta[ca]), y[ca])
-    preds["lightgbm_no_pixels"] = Head(meta_booster, 0.5, mx, my).predict(X_meta[te])
+    meta_head = calibrate(Head(meta_booster, 0.5), meta_booster.predict(X_meta[ca]), y[ca])
+    preds["lightgbm_no_pixels"] = meta_head.predict(X_meta[te])
     logistic = fit_logistic(X_meta[tr], y[tr], names_meta)
     preds["logistic_metadata"] = logistic.predict_proba(X_meta[te])[:, 1]
 
