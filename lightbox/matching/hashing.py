@@ -117,6 +117,25 @@ class HashResult:
             self.desc = desc
         return len(self.kp) > 0
 
+    def features_in(self, rect_frac) -> tuple[np.ndarray, np.ndarray]:
+        """ORB features of one region (x0, y0, x1, y1 fractions) of this image, in the
+        coordinates of the whole image: for verifying a photo found inside a banner, where
+        most whole-image keypoints sit on the other imagery."""
+        if self._pixels() is None:
+            return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+        gray = self._gray
+        if self._data is not None and max(gray.shape) >= WORK_SIDE * 0.9:
+            try:
+                gray = decode(self._data, long_side=FEATURE_SIDE, mode="L")
+            except BadImage:
+                gray = self._gray
+        gh, gw = gray.shape
+        x0, y0 = int(rect_frac[0] * gw), int(rect_frac[1] * gh)
+        x1, y1 = int(np.ceil(rect_frac[2] * gw)), int(np.ceil(rect_frac[3] * gh))
+        kp, desc = verify.orb_features(np.ascontiguousarray(gray[y0:y1, x0:x1]), N_FEATURES)
+        kp = (kp + np.array([x0, y0], np.float32)) * np.array([self.width / gw, self.height / gh], np.float32)
+        return kp, desc
+
     def ensure_catalog(self) -> None:
         """Add the catalogue-only descriptors (crop grid, tilts, ORB) if they are missing."""
         if self._pixels() is None:

@@ -355,7 +355,7 @@ class CatalogIndex:
                 pid = self._ids[prow]
                 if pid in best:
                     continue
-                found = self._orb_match(pid, h, min(c[0] for c in cands))
+                found = self._orb_match(pid, h, min(c[0] for c in cands), cands)
                 if found is not None:
                     best[pid] = found
         return sorted(best.values(), key=lambda m: (m.method == "orb", m.distance))[:limit]
@@ -394,11 +394,17 @@ class CatalogIndex:
 
         return Match(pid, float(dist), method, transform, details)
 
-    def _orb_match(self, pid: str, h: HashResult, d256: int) -> Match | None:
+    def _orb_match(self, pid: str, h: HashResult, d256: int, cands=()) -> Match | None:
         photo = self._photos[pid]
-        if not h.ensure_features():
-            return None
-        res = verify.fit(photo.kp, photo.desc, h.kp, h.desc)
+        res = verify.fit(photo.kp, photo.desc, h.kp, h.desc) if h.ensure_features() else None
+        if res is None:
+            # a photo inside a banner: keypoints of the proposed region only (best two)
+            regions = sorted({(d, tuple(np.round(h.rects[r], 4))) for d, e, r in cands if h.kinds[r] == "region"})
+            for _, rect in regions[:2]:
+                kp, desc = h.features_in(rect)
+                res = verify.fit(photo.kp, photo.desc, kp, desc)
+                if res is not None:
+                    break
         if res is None:
             return None
         details = verify.regions(res, (photo.width, photo.height), (h.width, h.height))
