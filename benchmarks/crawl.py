@@ -3,8 +3,10 @@ hash and match every image, frontier writes in PostgreSQL, against a local web o
 
 Prints JSON lines:
 
-* ``crawl_end_to_end``: pages/s and images/s of one crawler process (one shard = one Celery
-  worker) with politeness on, CPU seconds per image, peak RSS;
+* ``crawl_end_to_end``: pages/s and images/s with politeness on, for 1 and 2 crawler
+  processes (one shard each, as Celery workers would run them); CPU split into the crawler's
+  (fetch, parse, frontier writes, per request) and the decode/hash/match processes' (per image);
+  peak RSS of a crawler process;
 * ``decode_hash_match_only``: CPU per image of ``hash_image`` + index query alone on the same
   images, and the share of the crawl's CPU it accounts for;
 * ``baseline_sequential_requests``: ``scrapy bench``-style sequential fetching of the same
@@ -16,7 +18,7 @@ names (``hNNN-bench.test``, mapped to 127.0.0.1 through LIGHTBOX_CRAWL_RESOLVE).
 an index page linking to its pages; each page shows its share of the images. A few images are
 crops of catalogue photos (planted copies) so the match and evidence path runs too.
 
-Usage: python benchmarks/crawl.py [--hosts 200 --pages 20000 --images 50000]
+Usage: python benchmarks/crawl.py [--hosts 200 --pages 20000 --images 50000 --workers 1,2]
 """
 from __future__ import annotations
 
@@ -184,15 +186,17 @@ def seed_hosts(port: int, hosts: int) -> None:
             )
 
 
-def crawl_worker(as_of: str, shards: list[int], queue) -> None:
+def crawl_worker(as_of: str, shards: list[int], queue, config=None) -> None:
     """One crawler process: crawls its shards and reports wall, CPU and peak memory."""
     from lightbox.infringement import sweep
 
     started, cpu = time.perf_counter(), time.process_time()
-    stats = [sweep.crawl(as_of, shard) for shard in shards]
+    stats = [sweep.crawl(as_of, shard, config=config) for shard in shards]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     queue.put({
         "wall_s": time.perf_counter() - started,
         "cpu_s": time.process_time() - cpu,
+        "hash_cpu_s": children.ru_utime + children.ru_stime,  # the decode/hash/match processes
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "stats": stats,
     })
@@ -257,7 +261,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=50_000, help="image URLs over all pages")
     parser.add_argument("--distinct-images", type=int, default=400, help="distinct image bodies behind the URLs")
     parser.add_argument("--planted-every", type=int, default=500, help="one image URL in N is a planted copy")
-    parser.add_argument("--workers", type=int, default=1, help="crawler processes (Celery workers), shards split between them")
+    parser.add_argument("--workers", default="1,2", help="crawler processes (Celery workers) per run, e.g. 1,2: one crawl of the whole web per value")
     parser.add_argument("--baseline-requests", type=int, default=3000)
     parser.add_argument("--full-hosts", type=int, default=200)
     parser.add_argument("--full-pages", type=int, default=20_000)
@@ -283,54 +287,63 @@ def main() -> int:
         setup_database(catalogue_photos=8)
         from lightbox.infringement import sweep
 
-        as_of = "2026-06-01T00:00:00+00:00"
         catalog = sweep.sync_catalog()
         seed_hosts(port, args.hosts)
-        sweep.seed(as_of)
-        shards = sweep.plan(as_of, max_shards=max(1, args.workers))
         config = CrawlConfig()
-        queue = mp.get_context("fork").Queue()
-        workers = [
-            mp.get_context("fork").Process(target=crawl_worker, args=(as_of, shards[w::args.workers], queue))
-            for w in range(args.workers)
-        ]
-        started = time.perf_counter()
-        for w in workers:
-            w.start()
-        results = [queue.get() for _ in workers]
-        for w in workers:
-            w.join()
-        deferred = sweep.pending(as_of)
-        wall = time.perf_counter() - started
-        pages = sum(s["pages_fetched"] for r in results for s in r["stats"])
-        images = sum(s["images_fetched"] for r in results for s in r["stats"])
-        matched = sum(s["images_matched"] for r in results for s in r["stats"])
-        failures = {}
-        for r in results:
-            for s in r["stats"]:
-                for k, v in s["failures"].items():
-                    failures[k] = failures.get(k, 0) + v
-        cpu = sum(r["cpu_s"] for r in results)
-        t0 = time.perf_counter()
-        matched_rows = sweep.match(as_of)
-        cases = sweep.cases(as_of)
-        post = time.perf_counter() - t0
-        emit(figure="crawl_end_to_end", hosts=args.hosts, pages_planned=per_host_pages * args.hosts + args.hosts,
-             images_planned=per_host_pages * args.hosts * per_page_images, workers=args.workers,
-             pages_fetched=pages, images_fetched=images, images_matched=matched, failures=failures,
-             deferred_shards_left=len(deferred), wall_s=round(wall, 2),
-             pages_per_s=round(pages / wall, 1), images_per_s=round(images / wall, 1),
-             requests_per_s=round((pages + images + args.hosts) / wall, 1),
-             cpu_s=round(cpu, 1), cpu_ms_per_image=round(cpu / max(1, images) * 1000, 2),
-             peak_rss_mb=round(max(r["peak_rss_mb"] for r in results), 1),
-             politeness={"per_host_delay_s": config.per_host_delay, "per_host_concurrency": config.per_host_concurrency,
-                         "global_concurrency": config.global_concurrency, "robots_txt": True},
-             catalogue=catalog, post_crawl={"match_images": matched_rows, "open_cases": cases, "wall_s": round(post, 2)})
+        runs = []
+        for run, n_workers in enumerate(int(w) for w in args.workers.split(",")):
+            as_of = f"2026-06-0{run + 1}T00:00:00+00:00"  # a fresh sweep (frontier) per run
+            sweep.seed(as_of)
+            shards = sweep.plan(as_of, max_shards=max(1, n_workers))  # one shard per worker process
+            queue = mp.get_context("fork").Queue()
+            workers = [
+                mp.get_context("fork").Process(target=crawl_worker, args=(as_of, shards[w::n_workers], queue, config))
+                for w in range(n_workers)
+            ]
+            started = time.perf_counter()
+            for w in workers:
+                w.start()
+            results = [queue.get() for _ in workers]
+            for w in workers:
+                w.join()
+            deferred = sweep.pending(as_of)
+            wall = time.perf_counter() - started
+            pages = sum(s["pages_fetched"] for r in results for s in r["stats"])
+            images = sum(s["images_fetched"] for r in results for s in r["stats"])
+            matched = sum(s["images_matched"] for r in results for s in r["stats"])
+            failures = {}
+            for r in results:
+                for st in r["stats"]:
+                    for k, v in st["failures"].items():
+                        failures[k] = failures.get(k, 0) + v
+            crawler_cpu = sum(r["cpu_s"] for r in results)
+            hash_cpu = sum(r["hash_cpu_s"] for r in results)
+            cpu = crawler_cpu + hash_cpu
+            t0 = time.perf_counter()
+            matched_rows = sweep.match(as_of)
+            cases = sweep.cases(as_of)
+            post = time.perf_counter() - t0
+            runs.append((pages, images, wall, cpu))
+            emit(figure="crawl_end_to_end", hosts=args.hosts, pages_planned=per_host_pages * args.hosts + args.hosts,
+                 images_planned=per_host_pages * args.hosts * per_page_images, workers=n_workers, shards=len(shards),
+                 pages_fetched=pages, images_fetched=images, images_matched=matched, failures=failures,
+                 deferred_shards_left=len(deferred), wall_s=round(wall, 2),
+                 pages_per_s=round(pages / wall, 1), images_per_s=round(images / wall, 1),
+                 requests_per_s=round((pages + images + args.hosts) / wall, 1),
+                 cpu_s=round(cpu, 1), cpu_ms_per_image=round(cpu / max(1, images) * 1000, 2),
+                 crawler_cpu_ms_per_request=round(crawler_cpu / max(1, pages + images + args.hosts) * 1000, 2),
+                 decode_hash_match_cpu_ms_per_image=round(hash_cpu / max(1, images) * 1000, 2),
+                 decode_hash_match_share_of_cpu=round(hash_cpu / max(1e-9, cpu), 3),
+                 peak_rss_mb=round(max(r["peak_rss_mb"] for r in results), 1),
+                 politeness={"per_host_delay_s": config.per_host_delay, "per_host_concurrency": config.per_host_concurrency,
+                             "global_concurrency": config.global_concurrency, "robots_txt": True},
+                 catalogue=catalog, post_crawl={"match_images": matched_rows, "open_cases": cases, "wall_s": round(post, 2)})
+        pages, images, wall, cpu = runs[0]
         image_urls = [f"http://h{h:03d}-bench.test:{port}/i/{p}-{k}.jpg" for h in range(3) for p in range(per_host_pages)
                       for k in range(per_page_images)]
         only = hash_only(image_urls, sample=min(300, len(image_urls)))
         emit(figure="decode_hash_match_only", **only,
-             share_of_crawl_cpu_per_image=round(only["cpu_ms_per_image"] / max(1e-9, cpu / max(1, images) * 1000), 3))
+             note="hash_image + index query alone, in one process, on images of the same web")
         base = baseline_requests(port, args.hosts, per_host_pages, per_page_images, args.baseline_requests)
         emit(figure="baseline_sequential_requests", **base,
              crawl_pages_per_s_vs_baseline=round((pages / wall) / base["pages_per_s"], 2))

@@ -71,12 +71,44 @@ class CatalogMatcher:
         ]
 
 
+_WORKER_MATCHER = None  # set before the hash processes fork; they inherit it
+
+
+def _match_in_worker(data: bytes):
+    try:
+        return ("ok", _WORKER_MATCHER.match(data))
+    except ImageRejected as exc:
+        return ("rejected", exc.reason)
+    except Exception as exc:  # noqa: BLE001 - a decoder crash is this image's failure
+        return ("rejected", f"bad_image: {type(exc).__name__}: {exc}"[:500])
+
+
+def start_hash_pool(matcher, workers: int):
+    """A pool of forked processes that match with ``matcher``, started before any thread of
+    the crawl exists (forking a threaded process is how locks get stuck)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORKER_MATCHER
+    _WORKER_MATCHER = matcher
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    for future in [pool.submit(os.getpid) for _ in range(workers * 2)]:
+        future.result()
+    return pool
+
+
 @dataclass
 class ShardLimits:
     max_pages_per_site: int = 500
     max_query_variants_per_path: int = 10
     max_bodies_in_memory: int = 128
+    # Page workers mostly wait for their host's politeness delay, not for the network; far
+    # more of them than in-flight requests (the fetcher's global limit) keep every host busy.
+    page_workers: int = 256
     hash_workers: int = max(1, os.cpu_count() or 1)
+    # Decode and hash in forked processes: in threads they hold the GIL in turns with the
+    # event loop, and every await then waits for a GIL switch (the crawl slows to a crawl).
+    hash_in_processes: bool = True
     flush_seconds: float = 0.5
 
 
@@ -162,7 +194,7 @@ class _Writer:
 
 class ShardCrawler:
     def __init__(self, conn, sweep_id: str, shard: int, matcher, fetcher: SafeFetcher, evidence_uri: str,
-                 limits: ShardLimits | None = None):
+                 limits: ShardLimits | None = None, process_pool=None):
         self.conn = conn
         self.sweep_id = sweep_id
         self.shard = shard
@@ -180,7 +212,8 @@ class ShardCrawler:
         self.page_digests: dict[tuple[str, str], str] = {}
         self.query_variants: Counter = Counter()
         self.bodies = asyncio.Semaphore(self.limits.max_bodies_in_memory)
-        self.pool = ThreadPoolExecutor(self.limits.hash_workers, thread_name_prefix="hash")
+        self.process_pool = process_pool
+        self.pool = None if process_pool else ThreadPoolExecutor(self.limits.hash_workers, thread_name_prefix="hash")
         self._seq = 0
         self._host_turns: Counter = Counter()
         self._stopping = asyncio.Event()
@@ -213,7 +246,7 @@ class ShardCrawler:
                 future.set_result(matched)
                 self.images[url] = future
         flusher = asyncio.create_task(self._flush_loop())
-        workers = [asyncio.create_task(self._worker()) for _ in range(self.fetcher.config.global_concurrency)]
+        workers = [asyncio.create_task(self._worker()) for _ in range(max(1, self.limits.page_workers))]
         try:
             await self.queue.join()
         finally:
@@ -223,7 +256,8 @@ class ShardCrawler:
             self._stopping.set()  # not cancel: a flush in its thread must finish before the last one
             await asyncio.gather(flusher, return_exceptions=True)
             await self.writer.flush()
-            self.pool.shutdown(wait=True)
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
         return self.stats
 
     def _previous_matches(self, urls: list[str]) -> dict[str, bool]:
@@ -363,14 +397,16 @@ class ShardCrawler:
                 return False
             self.stats.images_fetched += 1
             loop = asyncio.get_running_loop()
-            try:
-                matches = await loop.run_in_executor(self.pool, self.matcher.match, result.body)
-            except ImageRejected as exc:
-                self._fail(url, result, exc.reason)
+            if self.process_pool is not None:
+                outcome, value = await loop.run_in_executor(self.process_pool, _match_in_worker, result.body)
+            else:
+                global _WORKER_MATCHER
+                _WORKER_MATCHER = self.matcher
+                outcome, value = await loop.run_in_executor(self.pool, _match_in_worker, result.body)
+            if outcome != "ok":
+                self._fail(url, result, value)
                 return False
-            except Exception as exc:  # noqa: BLE001 - a decoder crash is this image's failure
-                self._fail(url, result, f"bad_image: {type(exc).__name__}: {exc}")
-                return False
+            matches = value
             body_uri = sha = None
             if matches:
                 self.stats.images_matched += 1
@@ -392,14 +428,15 @@ class ShardCrawler:
 
 
 async def crawl_shard_async(conn, sweep_id: str, shard: int, matcher, settings=None,
-                            config: CrawlConfig | None = None, limits: ShardLimits | None = None) -> dict:
+                            config: CrawlConfig | None = None, limits: ShardLimits | None = None,
+                            process_pool=None) -> dict:
     if settings is None:
         from lightbox.config import settings as current
 
         settings = current()
     started = time.monotonic()
     async with SafeFetcher(settings, config) as fetcher:
-        crawler = ShardCrawler(conn, sweep_id, shard, matcher, fetcher, settings.evidence_uri, limits)
+        crawler = ShardCrawler(conn, sweep_id, shard, matcher, fetcher, settings.evidence_uri, limits, process_pool)
         stats = await crawler.run()
     summary = stats.as_dict() | {"shard": shard, "seconds": round(time.monotonic() - started, 2)}
     log.info("shard %s of sweep %s: %s", shard, sweep_id, summary)
@@ -411,4 +448,10 @@ def crawl_shard(conn, sweep_id: str, shard: int, matcher=None, settings=None,
     """Crawl the pending rows of one shard to the end (synchronous entry point for tasks)."""
     if matcher is None:
         matcher = CatalogMatcher(conn)
-    return asyncio.run(crawl_shard_async(conn, sweep_id, shard, matcher, settings, config, limits))
+    limits = limits or ShardLimits()
+    pool = start_hash_pool(matcher, limits.hash_workers) if limits.hash_in_processes else None
+    try:
+        return asyncio.run(crawl_shard_async(conn, sweep_id, shard, matcher, settings, config, limits, pool))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
