@@ -496,6 +496,7 @@ def match_listings(
     fetch_pages: bool = True,
     per_host_concurrency: int = 8,
     per_host_delay: float = 0.0,
+    query_threads: int = 2,
 ) -> dict:
     """Check every pending listing of the audit ``as_of``. Returns counts by outcome and
     the time spent per phase."""
@@ -520,7 +521,7 @@ def match_listings(
     started = time.perf_counter()
     try:
         asyncio.run(
-            _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages)
+            _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages, query_threads)
         )
     finally:
         if executor is not None:
@@ -545,13 +546,28 @@ def _executor(workers: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages):
+def _prepare_index(index) -> None:
+    """Build the index's lazy search tables now, before queries run in parallel threads."""
+    search = getattr(getattr(index, "_hidx", None), "search", None)
+    if search is None:
+        return
+    try:
+        import numpy as np
+
+        search(np.zeros(1, np.uint64), getattr(index, "radius", 0))
+    except Exception:  # noqa: BLE001 - an optimisation only: a failure here shows in the real query
+        log.debug("index warm-up failed", exc_info=True)
+
+
+async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages, query_threads):
     from concurrent.futures import ThreadPoolExecutor
 
     ctx = MatchContext(conn, as_of)
     batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
-    # one thread: the index builds its search tables lazily and is not meant for concurrent use
-    with ThreadPoolExecutor(1, thread_name_prefix="exclusivity-query") as query_thread:
+    # Queries only read the index once its search tables exist (they are built lazily: build
+    # them first); its numpy/numba kernels release the GIL, so two threads use two cores.
+    _prepare_index(index)
+    with ThreadPoolExecutor(query_threads, thread_name_prefix="exclusivity-query") as query_thread:
         async with fetcher_factory() as fetcher:
 
             def check(batch):
