@@ -6,7 +6,7 @@ Figures, one JSON object per line:
 - ``baseline``: ``sequential_httpx``: the naive loop (one httpx GET, ``hash_image``,
   ``CatalogIndex.query`` per listing, no database, no evidence) on a sample, listings/s;
 - ``audit``: ``fetch_listings`` + ``match_listings`` (the DAG's code: safe async fetcher,
-  decode and hash in 2 worker processes, index query in a thread of the parent,
+  decode and hash in 2 worker processes, index queries in 2 threads of the parent,
   violations/cases/evidence and a ``listing_checks`` row per listing in PostgreSQL),
   listings/s, the time per phase and
   the share of each; decode vs hash split estimated from a decode-only pass over a sample;
@@ -349,7 +349,7 @@ def main() -> int:
              phase_share={k: round(v / busy, 3) for k, v in phases.items()},
              phase_ms_per_listing={k: round(1000 * v / fetched["listings"], 2) for k, v in phases.items()},
              note="phase seconds are summed over listings (fetches overlap; decode and hash run in "
-                  f"{args.workers} spawned processes, the index query in one thread of the parent), shares are "
+                  f"{args.workers} spawned processes, index queries in 2 threads of the parent), shares are "
                   "of their sum; decode vs hash split from a "
                   f"decode-only pass (decode = {share_decode:.0%} of hash_image)")
         if args.listings < 100_000 or args.catalog < 100_000:
