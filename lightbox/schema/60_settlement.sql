@@ -50,36 +50,66 @@ as $$
 $$;
 
 -- The working state of match_lines: one row per current report line, rebuilt every run
--- (unlogged: after a server crash it is empty, and the next match_lines rebuilds it).
+-- (unlogged: after a server crash it is empty, and the next match_lines rebuilds it). An
+-- older shape of this cache is replaced: it holds nothing that the next run does not rebuild.
+do $$
+begin
+    if to_regclass('settlement.line_matches') is not null and not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'settlement' and table_name = 'line_matches' and column_name = 'posted_currency'
+    ) then
+        drop table settlement.line_matches;
+    end if;
+end
+$$;
 create unlogged table if not exists settlement.line_matches (
     partner text not null,
     report_id text not null,
     line_id text not null,
+    -- the line as reported
+    case_ref text,
+    line_photo_id text,
+    infringer_domain text,
+    reverses_line_id text,
+    reverses_report_id text,
+    deliveries bigint,
+    original_report_id text,
+    original_line_id text,
+    is_reversal boolean not null default false,
+    -- the match
     case_id text,
     photographer_id text,
     photo_id text,
     match_method text,
-    is_reversal boolean not null default false,
+    case_status text,
+    opened_at timestamptz,
+    on_hold boolean,
     target_report_id text,
     target_line_id text,
+    -- money
     currency text,
     minor_units integer,
     gross_amount numeric,
     partner_fee numeric,
+    collected_at timestamptz,
+    fx_date date,
+    usd_per_unit numeric,
+    has_rates boolean,
     net_amount numeric,
     photographer_amount numeric,
     platform_amount numeric,
-    fx_date date,
-    usd_per_unit numeric,
     gross_usd numeric,
     fee_usd numeric,
     photographer_usd numeric,
     platform_usd numeric,
     photographer_share numeric not null,
-    collected_at timestamptz,
-    kinds text[] not null default '{}',
+    -- what was posted for it already, if anything
     is_posted boolean not null default false,
-    is_reconcilable boolean not null,
+    posted_gross numeric,
+    posted_fee numeric,
+    posted_currency text,
+    kinds text[] not null default '{}',
+    is_reconcilable boolean generated always as (not is_posted and kinds = '{}') stored,
     matched_at timestamptz not null,
     primary key (partner, report_id, line_id)
 );

@@ -79,7 +79,15 @@ def _share(share) -> Decimal:
 # --------------------------------------------------------------------------- match_lines
 
 _EVALUATE = """
-create temp table _eval on commit drop as
+insert into settlement.line_matches (
+    partner, report_id, line_id, case_ref, line_photo_id, infringer_domain, reverses_line_id,
+    reverses_report_id, deliveries, original_report_id, original_line_id, is_reversal, case_id,
+    photographer_id, photo_id, match_method, case_status, opened_at, on_hold, currency, minor_units,
+    gross_amount, partner_fee, collected_at, fx_date, usd_per_unit, has_rates, is_posted, posted_gross,
+    posted_fee, posted_currency, net_amount, photographer_amount, platform_amount, gross_usd, fee_usd,
+    photographer_usd, platform_usd,
+    kinds, photographer_share, matched_at
+)
 with lines as (
     select
         r.partner, r.report_id, r.line_id,
@@ -130,21 +138,25 @@ case_keys as (
     from infringement.cases as c
     left join settlement.registrable_domains as rd on rd.domain = lower(btrim(c.infringer_domain))
 ),
-candidates as (
-    select k.partner, k.report_id, k.line_id, c.*, 1 as preference, 'case_ref' as match_method
+-- by case_ref first; failing that, by photo and registrable domain (at most one per line)
+best as (
+    select
+        k.partner, k.report_id, k.line_id, c.case_id, c.photo_id, c.owner_id, c.status, c.opened_at,
+        'case_ref' as match_method
     from keyed as k
-    inner join case_keys as c on c.case_id = k.case_ref
+    inner join infringement.cases as c on c.case_id = k.case_ref
     where k.reverses_line_id is null
     union all
-    select k.partner, k.report_id, k.line_id, c.*, 2 as preference, 'photo_domain' as match_method
-    from keyed as k
-    inner join case_keys as c on c.photo_id = k.line_photo_id and c.registrable = k.registrable
-    where k.reverses_line_id is null
-),
-best as (
-    select distinct on (partner, report_id, line_id) *
-    from candidates
-    order by partner, report_id, line_id, preference, (status in ('dismissed', 'paused')), opened_at, case_id
+    (
+        select distinct on (k.partner, k.report_id, k.line_id)
+            k.partner, k.report_id, k.line_id, c.case_id, c.photo_id, c.owner_id, c.status, c.opened_at,
+            'photo_domain' as match_method
+        from keyed as k
+        inner join case_keys as c on c.photo_id = k.line_photo_id and c.registrable = k.registrable
+        where k.reverses_line_id is null
+          and not exists (select 1 from infringement.cases as x where x.case_id = k.case_ref)
+        order by k.partner, k.report_id, k.line_id, (c.status in ('dismissed', 'paused')), c.opened_at, c.case_id
+    )
 ),
 joined as (
     select
@@ -170,37 +182,38 @@ joined as (
     left join settlement.transactions as t
         on t.partner = f.partner and t.report_id = f.report_id and t.line_id = f.line_id
 ),
--- "offset 0" keeps each amount a computed column: flattened, the inlined rounding expression
--- would be copied into every expression that uses the amount (exponentially).
-u as (
-    select j.*, a.net_amount, a.photographer_amount, a.platform_amount, x.gross_usd, x.fee_usd,
-        x.photographer_usd, x.gross_usd - x.fee_usd - x.photographer_usd as platform_usd
+-- "offset 0" keeps the share a computed column: flattened, the inlined rounding expression
+-- would be copied into every expression that uses it, and again into their USD roundings.
+amounts as (
+    select j.*, a.photographer_amount
     from joined as j
     cross join lateral (
-        select
-            n.net_amount, n.photographer_amount,
-            j.gross_amount - j.partner_fee - n.photographer_amount as platform_amount
-        from (
-            select
-                j.gross_amount - j.partner_fee as net_amount,
-                settlement.round_half_even((j.gross_amount - j.partner_fee) * %(share)s::numeric, j.minor_units)
-                    as photographer_amount
-            offset 0
-        ) as n
+        select settlement.round_half_even((j.gross_amount - j.partner_fee) * %(share)s::numeric, j.minor_units)
+            as photographer_amount
         offset 0
     ) as a
-    cross join lateral (
-        select
-            settlement.round_half_even(j.gross_amount * j.usd_per_unit, 2) as gross_usd,
-            settlement.round_half_even(j.partner_fee * j.usd_per_unit, 2) as fee_usd,
-            settlement.round_half_even(a.photographer_amount * j.usd_per_unit, 2) as photographer_usd
-        offset 0
-    ) as x
+),
+usd as (
+    select
+        m.*,
+        m.gross_amount - m.partner_fee as net_amount,
+        m.gross_amount - m.partner_fee - m.photographer_amount as platform_amount,
+        settlement.round_half_even(m.gross_amount * m.usd_per_unit, 2) as gross_usd,
+        settlement.round_half_even(m.partner_fee * m.usd_per_unit, 2) as fee_usd,
+        settlement.round_half_even(m.photographer_amount * m.usd_per_unit, 2) as photographer_usd
+    from amounts as m
+),
+u as (
+    select x.*, x.gross_usd - x.fee_usd - x.photographer_usd as platform_usd
+    from usd as x
 )
 select
-    u.*,
-    null::text as target_report_id,
-    null::text as target_line_id,
+    partner, report_id, line_id, case_ref, line_photo_id, infringer_domain, reverses_line_id,
+    reverses_report_id, deliveries, original_report_id, original_line_id, is_reversal, case_id,
+    photographer_id, photo_id, match_method, case_status, opened_at, on_hold, currency, minor_units,
+    gross_amount, partner_fee, collected_at, fx_date, usd_per_unit, has_rates, is_posted, posted_gross,
+    posted_fee, posted_currency, net_amount, photographer_amount, platform_amount, gross_usd, fee_usd,
+    photographer_usd, platform_usd,
     array_remove(array[
         case when not u.is_reversal and u.case_id is null then 'unmatched_case' end,
         case when u.line_photo_id is not null and u.photo_id is not null and u.line_photo_id <> u.photo_id
@@ -222,7 +235,9 @@ select
         case when u.is_reversal and u.gross_amount >= 0 then 'reversal_mismatch' end,
         case when (u.original_report_id, u.original_line_id) <> (u.report_id, u.line_id)
             then 'duplicate_line' end
-    ], null) as kinds
+    ], null),
+    %(share)s::numeric,
+    %(as_of)s
 from u
 """
 
@@ -236,8 +251,8 @@ with targets as (
         o.report_id as target_report_id, o.line_id as target_line_id,
         count(*) over (partition by r.partner, r.report_id, r.line_id) as candidates,
         (o.report_id = r.report_id) as same_report
-    from _eval as r
-    inner join _eval as o
+    from settlement.line_matches as r
+    inner join settlement.line_matches as o
         on o.partner = r.partner and o.line_id = r.reverses_line_id
         and (r.reverses_report_id is null or o.report_id = r.reverses_report_id)
     where r.is_reversal
@@ -262,13 +277,13 @@ resolved as (
             partition by o.partner, o.report_id, o.line_id order by t.report_id, t.line_id
         ) as reversal_no
     from targets as t
-    inner join _eval as o
+    inner join settlement.line_matches as o
         on o.partner = t.partner and o.report_id = t.target_report_id and o.line_id = t.target_line_id
     left join settlement.transactions as tx
         on tx.partner = o.partner and tx.report_id = o.report_id and tx.line_id = o.line_id
     where t.candidates = 1 or t.same_report
 )
-update _eval as e
+update settlement.line_matches as e
 set
     target_report_id = r.target_report_id,
     target_line_id = r.target_line_id,
@@ -289,28 +304,11 @@ where e.partner = r.partner and e.report_id = r.report_id and e.line_id = r.line
 """
 
 _UNRESOLVED_REVERSALS = """
-update _eval
+update settlement.line_matches
 set kinds = kinds || array['reversal_target_not_found']
 where is_reversal and target_report_id is null
 """
 
-_WRITE_LINE_MATCHES = """
-insert into settlement.line_matches (
-    partner, report_id, line_id, case_id, photographer_id, photo_id, match_method,
-    is_reversal, target_report_id, target_line_id, currency, minor_units,
-    gross_amount, partner_fee, net_amount, photographer_amount, platform_amount,
-    fx_date, usd_per_unit, gross_usd, fee_usd, photographer_usd, platform_usd,
-    photographer_share, collected_at, kinds, is_posted, is_reconcilable, matched_at
-)
-select
-    partner, report_id, line_id, case_id, photographer_id, photo_id, match_method,
-    is_reversal, target_report_id, target_line_id, currency, minor_units,
-    gross_amount, partner_fee, net_amount, photographer_amount, platform_amount,
-    fx_date, usd_per_unit, gross_usd, fee_usd, photographer_usd, platform_usd,
-    %(share)s::numeric, collected_at, kinds, is_posted,
-    (not is_posted and kinds = '{}'), %(as_of)s
-from _eval
-"""
 
 _DISCREPANCIES = """
 create temp table _disc on commit drop as
@@ -357,7 +355,7 @@ select distinct
         else k.kind
     end as detail,
     e.case_id, e.gross_amount as amount, e.currency, e.gross_usd as amount_usd
-from _eval as e
+from settlement.line_matches as e
 cross join lateral unnest(e.kinds) as k (kind)
 where not e.is_posted
 union all
@@ -376,11 +374,11 @@ from (
             partition by hh.partner, hh.report_id, hh.line_id order by hh._arrived_at, hh._file_id, hh._line
         ) as delivery_no
     from raw.settlement_reports_history as hh
-    inner join _eval as m
+    inner join settlement.line_matches as m
         on m.partner = hh.partner and m.report_id = hh.report_id and m.line_id = hh.line_id
     where m.deliveries > 1
 ) as h
-inner join _eval as e on e.partner = h.partner and e.report_id = h.report_id and e.line_id = h.line_id
+inner join settlement.line_matches as e on e.partner = h.partner and e.report_id = h.report_id and e.line_id = h.line_id
 where h.delivery_no > 1
 union all
 -- a posted line whose current version differs from what was posted
@@ -389,7 +387,7 @@ select
     format('posted as gross %%s fee %%s %%s, now reported as gross %%s fee %%s %%s: post a reversal',
         e.posted_gross, e.posted_fee, e.posted_currency, e.gross_amount, e.partner_fee, e.currency),
     e.case_id, e.gross_amount, e.currency, e.gross_usd
-from _eval as e
+from settlement.line_matches as e
 where e.is_posted
   and (e.gross_amount, e.partner_fee, e.currency) is distinct from (e.posted_gross, e.posted_fee, e.posted_currency)
 union all
@@ -503,18 +501,20 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
     """Evaluate every current report line; rebuild line_matches and discrepancies."""
     params = {"as_of": as_of, "share": _share(share)}
     with db.transaction(url) as conn, conn.cursor() as cur:
-        # the evaluation lives in temp tables: keep them in memory (before their first use)
-        cur.execute("set temp_buffers = '1GB'")
+        # one pass over every line: sorts and hashes in memory rather than spilled to disk
+        cur.execute("set local work_mem = '512MB'")
+        cur.execute("set temp_buffers = '512MB'")  # _disc, before its first use
         _lock(cur, lock)
         domains = refresh_registrable_domains(cur)
         currencies = refresh_currencies(cur)
         rejected = refresh_rejected_lines(cur, landing)
+        # line_matches is working state, not a public record: rebuilt whole each run
+        cur.execute("truncate settlement.line_matches")
         cur.execute(_EVALUATE, params)
+        # filled in this transaction: without fresh statistics the planner guesses it empty
+        cur.execute("analyze settlement.line_matches")
         cur.execute(_RESOLVE_REVERSALS)
         cur.execute(_UNRESOLVED_REVERSALS)
-        # line_matches is working state, not a public record: rebuilt whole each run
-        cur.execute("delete from settlement.line_matches")
-        cur.execute(_WRITE_LINE_MATCHES, params)
         cur.execute(_DISCREPANCIES, params)  # params: so that %% reads as %
         cur.execute(_UPSERT_DISCREPANCIES, params)
         cur.execute(_DELETE_RESOLVED_DISCREPANCIES)
