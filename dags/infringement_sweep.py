@@ -19,7 +19,9 @@ enforcement partners.
 `infringement.crawl_frontier` (every URL with status, attempts, last error), `infringement.matches`,
 `infringement.cases`, `infringement.partner_outbox`, `infringement.sweeps` (the report; also
 `reports/infringement_sweep/<sweep>.txt` in the object store), evidence under
-`<object store>/evidence`. Emits the Asset `lightbox.infringement.cases`.
+`<object store>/evidence`. `validate_matches` runs the matches quality suites (lightbox.quality)
+and emits the Asset `lightbox.infringement.cases` only when no critical suite failed (a case
+without evidence); warnings are recorded in `quality.results`.
 
 ## Idempotency key
 The sweep id = the run's data interval end (`as_of`). The frontier is keyed by (sweep, url):
@@ -103,11 +105,20 @@ def infringement_sweep():
 
         return sweep.match(_as_of(context))
 
-    @task(outlets=[Asset(assets.INFRINGEMENT_CASES)])
+    @task
     def open_cases(**context) -> dict:
         from lightbox.infringement import sweep
 
         return sweep.cases(_as_of(context))
+
+    @task(outlets=[Asset(assets.INFRINGEMENT_CASES)])
+    def validate_matches(**context) -> int:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lightbox.quality.gates import run_gate
+
+        outcome = run_gate("matches", context["run_id"], _as_of(context), error=AirflowFailException)
+        return sum(not suite["success"] for suite in outcome.values())
 
     @task
     def write_report(**context) -> str:
@@ -124,7 +135,8 @@ def infringement_sweep():
     images = crawl_shard.override(task_id="crawl_deferred_images", trigger_rule="none_failed").expand(shard=deferred)
     matched = match_images()
     [catalog, images] >> matched
-    matched >> open_cases() >> write_report()
+    cases = open_cases()
+    matched >> cases >> [validate_matches(), write_report()]
 
 
 infringement_sweep()
