@@ -159,7 +159,23 @@ def _check_invariants(cur):
         "(select 1 from settlement.discrepancies as d where d.source_ref = 'quarantine:' || q.quarantine_id)"
     )
     assert cur.fetchone() == (0,)
-    # 5. reversals: each transaction reversed at most once, by the same photographer's line
+    # 5. nothing is paid that must not be: dismissed or held cases, bad amounts, early collections
+    cur.execute(
+        """
+        select count(*) from settlement.transactions as t
+        join infringement.cases as c using (case_id)
+        join raw.settlement_reports as r using (partner, report_id, line_id)
+        where t.kind = 'settlement' and (
+            c.status in ('dismissed', 'paused')
+            or exists (select 1 from exclusivity.holds as h where h.photo_id = c.photo_id)
+            or t.gross_amount <= 0 or t.partner_fee < 0 or t.partner_fee > t.gross_amount
+            or t.collected_at < c.opened_at or t.photographer_id is distinct from c.owner_id
+            or (r.photo_id is not null and r.photo_id <> c.photo_id)
+        )
+        """
+    )
+    assert cur.fetchone() == (0,)
+    # 6. reversals: each transaction reversed at most once, by the same photographer's line
     cur.execute(
         "select count(*) from settlement.transactions as v join settlement.transactions as o "
         "on o.txn_id = v.reverses_txn_id where v.photographer_id <> o.photographer_id "
