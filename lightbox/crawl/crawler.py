@@ -449,7 +449,12 @@ def crawl_shard(conn, sweep_id: str, shard: int, matcher=None, settings=None,
     if matcher is None:
         matcher = CatalogMatcher(conn)
     limits = limits or ShardLimits()
-    pool = start_hash_pool(matcher, limits.hash_workers) if limits.hash_in_processes else None
+    pool = None
+    if limits.hash_in_processes:
+        try:
+            pool = start_hash_pool(matcher, limits.hash_workers)
+        except (AssertionError, OSError, ValueError) as exc:  # e.g. inside a daemonic process
+            log.warning("hashing in threads, not processes: %s", exc)
     try:
         return asyncio.run(crawl_shard_async(conn, sweep_id, shard, matcher, settings, config, limits, pool))
     finally:
