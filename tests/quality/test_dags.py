@@ -33,3 +33,15 @@ def test_validate_raw_blocks_publish_raw_on_a_critical_failure(run_dag, conn, la
     assert states["validate_raw"] == "failed"
     assert states["publish_raw"] == "upstream_failed"  # no lightbox.raw Asset event
     assert [r[3] for r in results(conn, "raw_region_consents")][-1] is False
+
+
+def test_airflow_loads_the_data_docs_link():
+    from airflow import plugins_manager
+
+    plugins, errors = plugins_manager._get_plugins()
+    assert not {k: v for k, v in errors.items() if "lightbox_docs" in str(k)}
+    plugin = next(p for p in plugins if p.name == "lightbox_docs")
+    view = plugin.external_views[0]
+    assert view["name"] == "Data Docs" and view["destination"] == "nav"
+    assert view["href"] == "http://localhost:8091/data_docs/index.html"
+    assert "url_route" not in view  # a plain link out of the UI, to the site `lightbox up` serves

@@ -165,3 +165,21 @@ def test_results_keep_history_and_a_rerun_replaces_its_own_row(conn, lightbox_ho
     rows = results(conn, "settlement_ledger")
     assert [r[0] for r in rows] == ["run-a", "run-b"]
     assert all(r[6] and r[6].startswith("file://") for r in rows)
+
+
+def test_cli_run_results_and_docs(conn, lightbox_home, capsys):
+    import argparse
+
+    from lightbox.quality import commands
+
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers(dest="command"))
+    clean_settlement(conn)
+    args = parser.parse_args(["quality", "run", "--stage", "ledger", "--as-of", AS_OF.isoformat(), "--run-id", "cli-1"])
+    assert args.func(args) == 0
+    args = parser.parse_args(["quality", "results"])
+    assert args.func(args) == 0
+    args = parser.parse_args(["quality", "docs"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "settlement_ledger" in out and "cli-1" in out and "index.html" in out
