@@ -59,7 +59,11 @@ where p.deleted_at is null
   and at_scan.deleted_at is null
   and not exists (select 1 from licensing.scores as s where s.photo_id = p.photo_id)
   and (coalesce(p.submitted_for_licensing, false) or coalesce(at_upload.auto_licensing, false))
-order by p.uploaded_at, p.photo_id
+order by
+    -- fresh submissions first: photos an inspector already decided are a backlog, not urgent
+    exists (select 1 from raw.inspections as i where i.photo_id = p.photo_id)
+        or exists (select 1 from licensing.decisions as d where d.photo_id = p.photo_id),
+    p.uploaded_at, p.photo_id
 """
 
 
@@ -230,8 +234,8 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
 
 def score_submissions(conn, scan_at, model: Model | None = None, workers: int = 2, before_write=None,
                       batch: int = BATCH, limit: int | None = None) -> ScanSummary:
-    """The AI scan of every eligible photo at ``scan_at`` (the oldest ``limit`` of them when
-    given; the rest wait for the next run). ``conn`` must not be autocommit (each batch
+    """The AI scan of every eligible photo at ``scan_at`` (the first ``limit`` of them when
+    given, photos no inspector has decided first; the rest wait for the next run). ``conn`` must not be autocommit (each batch
     commits on its own). Raises ModelLoadError if the champion does not load."""
     summary = ScanSummary()
     model = model or load_champion(conn)
