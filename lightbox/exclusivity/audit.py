@@ -395,8 +395,8 @@ async def _check_batch(listings, fetcher, index, executor, query_thread, timings
         outcome.headers = {str(k).lower(): str(v) for k, v in dict(headers).items()}
         outcome.content_type = outcome.headers.get("content-type")
         # CPU work: off the event loop, so that fetches go on. Decoding and hashing go to the
-        # worker processes when there are some; the query stays here, on the one index (the
-        # matching engine parallelises inside a query).
+        # worker processes when there are some; queries stay in this process, on the one
+        # index (hundreds of MB at 100,000 photos), in the query threads.
         if executor is None:
             check = await loop.run_in_executor(query_thread, check_image, index, outcome.body)
         else:
