@@ -34,17 +34,17 @@ SUMMARY_QUERIES = [
     ("exclusivity violations", "exclusivity.violations", "select count(*) from exclusivity.violations"),
     ("photos on exclusivity hold", "exclusivity.holds", "select count(*) from exclusivity.holds"),
     ("infringement matches", "infringement.matches",
-     "select count(*) || ' (' || coalesce(string_agg(status || ' ' || n, ', ' order by status), '') || ')' from "
+     "select coalesce(sum(n), 0) || ' (' || coalesce(string_agg(status || ' ' || n, ', ' order by status), '') || ')' from "
      "(select status, count(*) n from infringement.matches group by status) m"),
     ("infringement cases", "infringement.cases", "select count(*) from infringement.cases"),
     ("settlement lines credited", "settlement.credits", "select count(*) from settlement.credits"),
     ("photographer credits (USD)", "settlement.credits",
      "select coalesce(sum(amount_usd), 0)::text from settlement.credits"),
     ("settlement discrepancies", "settlement.discrepancies",
-     "select count(*) || ' (' || coalesce(string_agg(kind || ' ' || n, ', ' order by kind), '') || ')' from "
+     "select coalesce(sum(n), 0) || ' (' || coalesce(string_agg(kind || ' ' || n, ', ' order by kind), '') || ')' from "
      "(select kind, count(*) n from settlement.discrepancies group by kind) d"),
     ("objects in regional mirrors", "replication.inventory",
-     "select count(*) || ' (' || coalesce(string_agg(region || ' ' || n, ', ' order by region), '') || ')' from "
+     "select coalesce(sum(n), 0) || ' (' || coalesce(string_agg(region || ' ' || n, ', ' order by region), '') || ')' from "
      "(select region, count(*) n from replication.inventory group by region) r"),
     ("replication changes audited", "replication.audit_log", "select count(*) from replication.audit_log"),
     ("marts built", "marts", "select count(*) from information_schema.tables where table_schema = 'marts'"),
