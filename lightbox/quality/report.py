@@ -1,8 +1,6 @@
 """The quality report: every suite of every stage, then the whole Data Docs site."""
 from __future__ import annotations
 
-from datetime import datetime
-
 
 def run_report(run_id: str, as_of) -> dict:
     """Run every suite (nothing raises: the report records and shows); rebuild Data Docs."""
@@ -30,5 +28,3 @@ def latest_results(conn, limit: int = 50) -> list[tuple]:
                from quality.results order by run_at desc, suite limit %s""", (limit,))
         return cur.fetchall()
 
-
-__all__ = ["run_report", "latest_results", "datetime"]
