@@ -70,7 +70,7 @@ def licensing_score_submissions():
         print(f"{n} pending queue items re-prioritised by the champion")
         return n
 
-    @task(outlets=[Asset(assets.LICENSING_SCORES)])
+    @task
     def score_submissions() -> dict:
         from airflow.sdk import get_current_context
 
@@ -87,7 +87,19 @@ def licensing_score_submissions():
         print(f"AI scan at {scan_at}: {summary.as_dict()}")
         return summary.as_dict()
 
-    reprioritize_queue() >> score_submissions()
+    @task(outlets=[Asset(assets.LICENSING_SCORES)])
+    def validate_scores() -> int:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lightbox.quality.gates import run_gate
+
+        context = get_current_context()
+        scan_at = context.get("data_interval_end") or context["dag_run"].run_after
+        outcome = run_gate("scores", context["run_id"], scan_at, error=AirflowFailException)
+        return sum(not suite["success"] for suite in outcome.values())
+
+    reprioritize_queue() >> score_submissions() >> validate_scores()
 
 
 licensing_score_submissions()

@@ -49,7 +49,7 @@ def replication_sync():
 
         return [region.code for region in settings().regions]
 
-    @task(outlets=[Asset(assets.REPLICATION_INVENTORY)])
+    @task
     def sync_region(region: str) -> dict:
         from airflow.sdk import get_current_context
 
@@ -61,7 +61,21 @@ def replication_sync():
         print(f"region {region}: {result.summary()}")
         return result.summary()
 
-    sync_region.expand(region=list_regions())
+    # Runs when every region is done, failed or not: the regions that synced are checked
+    # (and announced) even when one region is unreachable; that region's task fails the run.
+    @task(outlets=[Asset(assets.REPLICATION_INVENTORY)], trigger_rule="all_done")
+    def validate_replication() -> int:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lightbox.quality.gates import run_gate
+
+        context = get_current_context()
+        at = context.get("data_interval_end") or context["dag_run"].run_after
+        outcome = run_gate("replication", context["run_id"], at, error=AirflowFailException)
+        return sum(not suite["success"] for suite in outcome.values())
+
+    sync_region.expand(region=list_regions()) >> validate_replication()
 
 
 replication_sync()

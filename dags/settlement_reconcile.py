@@ -85,6 +85,15 @@ def settlement_reconcile():
 
         return reconcile.credit_photographers(datetime.fromisoformat(_as_of(context)))
 
+    @task
+    def validate_ledger(**context) -> int:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lightbox.quality.gates import run_gate
+
+        outcome = run_gate("ledger", context["run_id"], _as_of(context), error=AirflowFailException)
+        return sum(not suite["success"] for suite in outcome.values())
+
     @task(outlets=[Asset(assets.SETTLEMENT_LEDGER)])
     def summarise_reports(credited: dict, **context) -> dict:
         from datetime import datetime
@@ -93,7 +102,8 @@ def settlement_reconcile():
 
         return reconcile.summarise_reports(datetime.fromisoformat(_as_of(context)))
 
-    summarise_reports(credit_photographers(post_ledger(match_lines())))
+    credited = credit_photographers(post_ledger(match_lines()))
+    credited >> validate_ledger() >> summarise_reports(credited)
 
 
 settlement_reconcile()

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "lightbox.settlement.commands",
     "lightbox.infringement.commands",
     "ml.commands",
+    "lightbox.quality.commands",
 )
 
 

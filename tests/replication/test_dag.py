@@ -34,7 +34,7 @@ def test_replication_sync_dag(run_dag, conn, raw, landing, lightbox_home, monkey
     raw.consent("c3", "bob", "eu", "grant", at(0))
 
     dag_run, states = run_dag("replication_sync")
-    assert states == {"list_regions": "success", "sync_region": "success"}
+    assert states == {"list_regions": "success", "sync_region": "success", "validate_replication": "success"}
     assert holdings(lightbox_home, "eu") == {p: sha[p] for p in ["a1", "a2", "a3", "b1"]}
     assert holdings(lightbox_home, "cn") == {p: sha[p] for p in ["a1", "a3"]}  # a2 exclusive, cn unenforceable
 
@@ -42,7 +42,7 @@ def test_replication_sync_dag(run_dag, conn, raw, landing, lightbox_home, monkey
     raw.delete_photo("a3")
     raw.delete_user("bob")
     dag_run, states = run_dag("replication_sync")
-    assert states == {"list_regions": "success", "sync_region": "success"}
+    assert states == {"list_regions": "success", "sync_region": "success", "validate_replication": "success"}
     assert set(holdings(lightbox_home, "eu")) == {"a2"}
     assert set(holdings(lightbox_home, "cn")) == {"a1"}
     with conn.cursor() as cur:

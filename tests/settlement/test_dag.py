@@ -21,7 +21,9 @@ def test_dag_credits_once_and_lists_discrepancies(conn, run_dag):
             line("L3", "20.00", "USD", "0", case_ref="nope"),
         ])
     dag_run, states = run_dag("settlement_reconcile")
-    assert states == {t: "success" for t in ("match_lines", "post_ledger", "credit_photographers", "summarise_reports")}
+    assert states == {
+        t: "success" for t in ("match_lines", "post_ledger", "credit_photographers", "validate_ledger", "summarise_reports")
+    }
     with conn.cursor() as cur:
         cur.execute("select line_id, amount, currency from settlement.credits order by 1")
         assert cur.fetchall() == [("L1", Decimal("45.00"), "EUR"), ("L2", Decimal("10.00"), "USD")]
