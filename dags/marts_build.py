@@ -71,8 +71,14 @@ def marts_build():
             profile_mapping=PostgresUserPasswordProfileMapping(conn_id="lightbox_warehouse", profile_args={"schema": "marts"}),
         ),
         # One `dbt build --select <model>` task per model: the model, then its tests; a
-        # failing test fails the task and so stops every model downstream of it.
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        # failing test fails the task and so stops every model downstream of it. Tests that
+        # span models (relationships) get their own task after all their parents.
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
+            emit_datasets=False,
+        ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
         operator_args={"install_deps": False},
         default_args={"owner": "lightbox", "retries": 2},
