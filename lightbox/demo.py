@@ -132,7 +132,7 @@ def run_demo(scale: str = "small") -> int:
     print("Where to look next:")
     print(f"  warehouse (psql):         {db.warehouse_url()}")
     print("  Airflow UI, inspector app, Data Docs: `make up` (lightbox up), then http://localhost:8080")
-    print(f"  Data Docs:                {cfg.docs_dir / 'data_docs' / 'index.html'}")
+    print(f"  data quality (Data Docs): {cfg.docs_dir / 'index.html'}")
     print(f"  evidence and models:      {cfg.object_store}")
     print("  where are my photos?      lightbox where-is <user_id>")
     print(f"  run logs:                 {cfg.home / 'logs' / 'lightbox-run'}")
@@ -174,8 +174,13 @@ def run_up(port: int = 8080) -> int:
         sites_server, _ = serve_sites(manifest.get("sites_dir") or str(cfg.home / "sites"), port=int(manifest.get("sites_port", 8765)))
     print(f"Airflow UI:     http://localhost:{port}  (logs in {log_dir})")
     print(f"Inspector app:  http://localhost:{inspector_port}  (add an account: lightbox inspectors add NAME)")
-    print(f"Data Docs:      http://localhost:{docs_port}/data_docs/index.html")
+    print(f"Data quality:   http://localhost:{docs_port}/  (Great Expectations Data Docs)")
     print("Ctrl-C stops everything.")
+
+    def stop_on_sigterm(signum, frame):  # `kill`, a service manager: stop the children too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         while True:
             for name, proc in processes:

@@ -11,7 +11,7 @@ import os
 
 from airflow.plugins_manager import AirflowPlugin
 
-DEFAULT_DATA_DOCS_URL = "http://localhost:8091/data_docs/index.html"
+DEFAULT_DATA_DOCS_URL = "http://localhost:8091/"
 
 
 def data_docs_url() -> str:

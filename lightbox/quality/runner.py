@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SITE = "lightbox"
 DATASOURCE = "lightbox"
-DOCS_URL = "http://localhost:8091/data_docs/index.html"  # where `lightbox up` serves the site
+DOCS_URL = "http://localhost:8091/"  # where `lightbox up` serves the site
 
 
 @dataclass

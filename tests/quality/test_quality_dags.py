@@ -21,6 +21,11 @@ def test_quality_report_builds_data_docs_with_the_failed_expectations(run_dag, c
     assert not rows["raw_fx_rates"][3] and rows["replication_consent"][3]
     page = rows["raw_fx_rates"][6].removeprefix("file://")
     assert "no EUR rate on 2026-09-13" in open(page).read()
+    # The auditors' front page (no scripts, so it reads the same offline) names the failed
+    # suite, says what failed, and links the run's Data Docs page.
+    overview = (settings().docs_dir / "index.html").read_text()
+    assert "no EUR rate on 2026-09-13" in overview
+    assert page.removeprefix(str(settings().docs_dir) + "/") in overview
 
 
 def test_validate_raw_blocks_publish_raw_on_a_critical_failure(run_dag, conn, landing, lightbox_home):
@@ -43,5 +48,5 @@ def test_airflow_loads_the_data_docs_link():
     plugin = next(p for p in plugins if p.name == "lightbox_docs")
     view = plugin.external_views[0]
     assert view["name"] == "Data Docs" and view["destination"] == "nav"
-    assert view["href"] == "http://localhost:8091/data_docs/index.html"
+    assert view["href"] == "http://localhost:8091/"
     assert "url_route" not in view  # a plain link out of the UI, to the site `lightbox up` serves
