@@ -14,30 +14,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import emit, fresh_database  # noqa: E402
 
-def emit(**fields) -> None:
-    print(json.dumps(fields), flush=True)
 
-
-def fresh_database(name: str) -> str:
-    from lightbox import db
-
-    admin = db.connect(db.server_url("postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}"')
-    admin.close()
-    url = db.server_url(name)
-    db.apply_schema(url)
-    return url
 
 
 def naive_baseline(url: str, photos_csv: Path, limit: int) -> tuple[int, float]:

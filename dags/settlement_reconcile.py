@@ -40,15 +40,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from lightbox import assets
-
-
-def _as_of(context) -> str:
-    """The run's data interval end (asset-triggered runs may have none: their run_after)."""
-    for key in ("data_interval_end", "logical_date"):
-        value = context.get(key)
-        if value is not None:
-            return value.isoformat()
-    return context["dag_run"].run_after.isoformat()
+from lightbox.run_context import as_of_iso as _as_of
 
 
 @dag(

@@ -261,6 +261,7 @@ create table if not exists raw.{source.name} (
     primary key ({key})
 );
 create index if not exists {source.name}_history_file on raw.{source.name}_history (_file_id);
+create index if not exists {source.name}_arrived on raw.{source.name} (_arrived_at);
 """
         )
     return "\n".join(parts)
