@@ -26,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
     p.set_defaults(func=cmd_demo)
 
+    p = subparsers.add_parser(
+        "dbt", help="run dbt in dbt/ with the warehouse's profile, e.g. `lightbox dbt docs generate`",
+        prefix_chars="\0",  # every argument goes to dbt as it is
+    )
+    p.add_argument("dbt_args", nargs="*", metavar="DBT_ARG")
+    p.set_defaults(func=cmd_dbt)
+
     p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C")
     p.add_argument("--port", type=int, default=8080, help="Airflow UI port")
     p.set_defaults(func=cmd_up)
@@ -71,6 +78,20 @@ def cmd_demo(args) -> int:
     from lightbox import demo
 
     return demo.run_demo(scale=args.scale)
+
+
+def cmd_dbt(args) -> int:
+    from lightbox import marts
+
+    return marts.dbt(*args.dbt_args, url=None if args.dbt_args[:1] == ["parse"] else _warehouse(), check=False,
+                     capture=False).returncode
+
+
+def _warehouse() -> str:
+    from lightbox import db
+
+    db.setup()
+    return db.warehouse_url()
 
 
 def cmd_up(args) -> int:
