@@ -175,10 +175,10 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     own_home = s.page(OWN, "/index.html", "Lightbox marketplace", '<img src="/photos/kleiber.jpg" alt="featured photo">')
     s.expect(i, own_home, i_own, OWN, "identity", "own_domain", "img src on the marketplace's own domain")
     g, h = planted["G"], planted["H"]
-    g_lic = s.copy(AGENCY, "/work/meadow.jpg", g, "resize50", images_dir)
+    g_lic = s.copy(AGENCY, "/portfolio/meadow.jpg", g, "resize50", images_dir)
     h_lic = s.copy(AGENCY_MEDIA, "/h/sea.jpg", h, "crop10", images_dir)
     agency = s.page(AGENCY, "/index.html", "Licensed Agency - our work", f"""
-<img src="/work/meadow.jpg" alt="meadow campaign">
+<img src="/portfolio/meadow.jpg" alt="meadow campaign">
 <img src="{h_lic}" alt="sea campaign">""")
     s.expect(g, agency, g_lic, AGENCY, "resize50", "licensed", "img src (valid license to licensed-agency.com)")
     s.expect(h, agency, h_lic, AGENCY_MEDIA, "crop10", "licensed", "img src on a subdomain of the licensee (perpetual license)")
