@@ -34,12 +34,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from lightbox import assets
-
-
-def _as_of(context):
-    """The run's data interval end (manual and asset-triggered runs may have none: their
-    run_after). Every timestamp the audit writes comes from here, never from now()."""
-    return context.get("data_interval_end") or context["dag_run"].run_after
+from lightbox.run_context import run_time as _as_of  # never now(): reruns write the same
 
 
 @dag(

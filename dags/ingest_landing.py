@@ -29,6 +29,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from lightbox import assets
+from lightbox.run_context import run_time
 
 
 @dag(
@@ -65,7 +66,7 @@ def ingest_landing():
         if not any(s["files_new"] for s in summaries):
             return 0  # nothing new: nothing to judge
         context = get_current_context()
-        as_of = context.get("data_interval_end") or context["dag_run"].run_after
+        as_of = run_time(context)
         outcome = run_gate("raw", context["run_id"], as_of, error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 

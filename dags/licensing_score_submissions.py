@@ -34,6 +34,7 @@ import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from lightbox import assets
+from lightbox.run_context import run_time
 
 # photos per run (~3 CPU-minutes at the benchmarked rate): a backlog drains over several
 # runs (max_active_runs=1) while fresh submissions, scanned first, never wait behind it
@@ -61,7 +62,7 @@ def licensing_score_submissions():
         from ml.score import reprioritize_pending
 
         context = get_current_context()
-        scan_at = context.get("data_interval_end") or context["dag_run"].run_after
+        scan_at = run_time(context)
         conn = db.connect()
         try:
             n = reprioritize_pending(conn, scan_at)
@@ -78,7 +79,7 @@ def licensing_score_submissions():
         from ml.score import score_submissions as scan
 
         context = get_current_context()
-        scan_at = context.get("data_interval_end") or context["dag_run"].run_after
+        scan_at = run_time(context)
         conn = db.connect()
         try:
             summary = scan(conn, scan_at, limit=SCAN_LIMIT)
@@ -95,7 +96,7 @@ def licensing_score_submissions():
         from lightbox.quality.gates import run_gate
 
         context = get_current_context()
-        scan_at = context.get("data_interval_end") or context["dag_run"].run_after
+        scan_at = run_time(context)
         outcome = run_gate("scores", context["run_id"], scan_at, error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 

@@ -32,6 +32,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from lightbox import assets
+from lightbox.run_context import run_time
 
 
 @dag(
@@ -46,14 +47,14 @@ from lightbox import assets
 def licensing_train_model():
     @task
     def train_model() -> str:
-        from airflow.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
         from airflow.sdk import get_current_context
 
         from lightbox import db
         from ml.train import InsufficientData, train
 
         context = get_current_context()
-        as_of = context.get("data_interval_end") or context["dag_run"].run_after
+        as_of = run_time(context)
         conn = db.connect()
         try:
             result = train(conn, as_of)

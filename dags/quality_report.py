@@ -29,6 +29,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from lightbox import assets
+from lightbox.run_context import run_time
 
 
 @dag(
@@ -45,7 +46,7 @@ def quality_report():
     def run_suites(**context) -> dict:
         from lightbox.quality.report import run_report
 
-        as_of = context.get("data_interval_end") or context["dag_run"].run_after
+        as_of = run_time(context)
         return run_report(context["run_id"], as_of)
 
     run_suites()

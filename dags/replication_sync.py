@@ -31,6 +31,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from lightbox import assets
+from lightbox.run_context import run_time
 
 
 @dag(
@@ -56,7 +57,7 @@ def replication_sync():
         from lightbox.replication.sync import sync_region as sync
 
         context = get_current_context()
-        at = context.get("data_interval_end") or context["dag_run"].run_after
+        at = run_time(context)
         result = sync(region, run_id=context["run_id"], at=at)
         print(f"region {region}: {result.summary()}")
         return result.summary()
@@ -71,7 +72,7 @@ def replication_sync():
         from lightbox.quality.gates import run_gate
 
         context = get_current_context()
-        at = context.get("data_interval_end") or context["dag_run"].run_after
+        at = run_time(context)
         outcome = run_gate("replication", context["run_id"], at, error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 

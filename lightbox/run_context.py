@@ -6,10 +6,15 @@ data interval: then the logical date, then the time the run was due (``run_after
 from __future__ import annotations
 
 
-def as_of_iso(context) -> str:
-    """The run's time as an ISO 8601 string (what the DAG files pass to the libraries)."""
+def run_time(context):
+    """The run's time: its data interval end, else its logical date, else its run_after."""
     for key in ("data_interval_end", "logical_date"):
         value = context.get(key)
         if value is not None:
-            return value.isoformat()
-    return context["dag_run"].run_after.isoformat()
+            return value
+    return context["dag_run"].run_after
+
+
+def as_of_iso(context) -> str:
+    """The run's time as an ISO 8601 string (what some libraries take)."""
+    return run_time(context).isoformat()
