@@ -548,13 +548,11 @@ def _executor(workers: int) -> Executor | None:
 
 def _prepare_index(index) -> None:
     """Build the index's lazy search tables now, before queries run in parallel threads."""
-    search = getattr(getattr(index, "_hidx", None), "search", None)
-    if search is None:
+    prepare = getattr(index, "prepare", None)
+    if prepare is None:
         return
     try:
-        import numpy as np
-
-        search(np.zeros(1, np.uint64), getattr(index, "radius", 0))
+        prepare()
     except Exception:  # noqa: BLE001 - an optimisation only: a failure here shows in the real query
         log.debug("index warm-up failed", exc_info=True)
 

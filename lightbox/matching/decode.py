@@ -58,7 +58,8 @@ def open_image(data: bytes):
 
 
 def decode(data: bytes, long_side: int = 256, mode: str = "L") -> np.ndarray:
-    """Decode ``data`` to a uint8 array (H, W) for mode "L" or (H, W, 3) for "RGB", EXIF
+    """Decode ``data`` to a uint8 array (H, W) for mode "L" or (H, W, 3) for "RGB" and
+    "YCbCr" (whose first plane is exactly the "L" decode: JPEG stores it), EXIF
     orientation applied, at least ``long_side`` px on its long side when the source is that
     big (JPEGs are DCT-scaled to the nearest size at or above it; nothing is upscaled)."""
     from PIL import Image, ImageOps

@@ -26,9 +26,9 @@ import numpy as np
 from lightbox.matching import dcthash, verify
 from lightbox.matching.decode import BadImage, decode
 
-HASH_VERSION = 2
+HASH_VERSION = 3
 WORK_SIDE = 256  # decode size (long side); crops of 60 % still give >= 150 px for a 64 px DCT
-ANALYSIS_SIDE = 192  # thumbnail for border trimming and straight-edge detection
+ANALYSIS_SIDE = 128  # thumbnail for border trimming and straight-edge detection
 FEATURE_SIDE = 512  # decode size for ORB features (catalogue at sync, found images on demand)
 N_FEATURES = 300  # ORB keypoints kept per image for verification
 MIN_QUALITY = 0.12  # below this an image is not matched (flat colour, smooth gradients, icons)
@@ -64,18 +64,19 @@ class HashResult:
 
     _gray = None  # the decoded grey image while this result is fresh (never persisted)
     _data = None  # the encoded bytes while this result is fresh (for ORB features on demand)
-    _integral = None  # summed-area table of _gray (catalogue crops reuse it)
 
-    def _append(self, rows) -> None:
-        if not rows:
+    def _append(self, kinds: list[str], variants: list[str], rects_px: np.ndarray, h64: np.ndarray,
+                h256: np.ndarray) -> None:
+        """Add hashes: their kinds, variant names, rectangles in pixels of the work image,
+        64-bit hashes and 256-bit hashes."""
+        if not len(kinds):
             return
-        self.kinds += [r[0] for r in rows]
-        self.variants += [r[1] for r in rows]
-        rects = np.array([r[2] for r in rows], dtype=np.float32) / np.array(
-            [self.width, self.height, self.width, self.height], dtype=np.float32)
-        self.rects = np.concatenate([self.rects, rects])
-        self.h64 = np.concatenate([self.h64, np.array([r[3] for r in rows], dtype=np.uint64)])
-        self.h256 = np.concatenate([self.h256, np.frombuffer(b"".join(r[4] for r in rows), np.uint8).reshape(-1, 32)])
+        self.kinds += list(kinds)
+        self.variants += list(variants)
+        scale = np.array([self.width, self.height, self.width, self.height], dtype=np.float32)
+        self.rects = np.concatenate([self.rects, np.asarray(rects_px, np.float32).reshape(-1, 4) / scale])
+        self.h64 = np.concatenate([self.h64, np.asarray(h64, np.uint64)])
+        self.h256 = np.concatenate([self.h256, np.asarray(h256, np.uint8).reshape(-1, 32)])
 
     @property
     def has_catalog_hashes(self) -> bool:
@@ -86,7 +87,6 @@ class HashResult:
         # the decoded pixels, which are recomputed from them when needed
         state = dict(self.__dict__)
         state.pop("_gray", None)
-        state.pop("_integral", None)
         return state
 
     def _pixels(self):
@@ -145,7 +145,7 @@ class HashResult:
             w, h = self.width, self.height
             c = self.content
             rect = (round(c[0] * w), round(c[1] * h), round(c[2] * w), round(c[3] * h))
-            self._append(_catalog_rows(g, rect, getattr(self, "_integral", None)))
+            self._append(*_catalog_rows(g, rect))
         self.ensure_features()
 
     @property
@@ -207,30 +207,48 @@ def hash_image(data: bytes, catalog: bool = False) -> HashResult:
     grid, tilted variants, ORB features); :meth:`CatalogIndex.add` computes them itself when
     they are missing, and the ORB features of a found image are computed only when a
     candidate needs verification, so the common no-match path stays cheap."""
-    gray = decode(data, long_side=WORK_SIDE, mode="L")
-    h = hash_gray(gray)
+    ycc = decode(data, long_side=WORK_SIDE, mode="YCbCr")
+    h = hash_gray(np.ascontiguousarray(ycc[:, :, 0]), (ycc[:, :, 1], ycc[:, :, 2]))
     h._data = data
     if catalog:
         h.ensure_catalog()
     return h
 
 
-def hash_gray(gray: np.ndarray) -> HashResult:
-    """Global and region hashes of a decoded grey image (see :func:`hash_image`)."""
+def _resample(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``a`` resized to ``shape`` (rows, columns), area-averaged when reducing: bilinear to
+    twice the size, then an exact 2x2 box (OpenCV's area filter is slow for other ratios;
+    a reduction by less than 2 is bilinear alone, already an average of neighbours)."""
     import cv2
 
+    h, w = a.shape[:2]
+    if (h, w) == tuple(shape):
+        return a
+    size = (int(shape[1]), int(shape[0]))
+    if shape[0] * 2 >= h and shape[1] * 2 >= w:
+        return cv2.resize(a, size, interpolation=cv2.INTER_LINEAR)
+    double = cv2.resize(a, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(double, size, interpolation=cv2.INTER_AREA)
+
+
+def _fit(shape: tuple[int, int], side: int) -> tuple[int, int]:
+    h, w = shape[:2]
+    s = side / max(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def hash_gray(gray: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None = None) -> HashResult:
+    """Global, corner-masked and region hashes of a decoded grey image (see :func:`hash_image`);
+    ``chroma`` (the Cb and Cr planes, each the size of ``gray``) helps find the outline of
+    pasted photos."""
+    if max(gray.shape) > WORK_SIDE * 1.25:  # DCT scaling stops at 1/8, and PNG/WebP are not scaled
+        gray = _resample(gray, _fit(gray.shape, WORK_SIDE))
     h, w = gray.shape
-    if max(h, w) > WORK_SIDE * 1.25:  # DCT scaling stops at 1/8, and PNG/WebP are not scaled
-        s = WORK_SIDE / max(h, w)
-        gray = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        h, w = gray.shape
     g = gray.astype(np.float32)
     # layout analysis (borders, straight edges) on a thumbnail: it only needs coarse lines
-    if max(h, w) > ANALYSIS_SIDE:
-        s = ANALYSIS_SIDE / max(h, w)
-        thumb = cv2.resize(g, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    else:
-        thumb = g
+    tshape = _fit((h, w), ANALYSIS_SIDE) if max(h, w) > ANALYSIS_SIDE else (h, w)
+    thumb = _resample(g, tshape)
+    tchroma = None if chroma is None else [_resample(np.ascontiguousarray(c), tshape) for c in chroma]
     th, tw = thumb.shape
     sx, sy = w / tw, h / th
     tx0, ty0, tx1, ty1 = dcthash.trim_borders(thumb)
@@ -239,54 +257,46 @@ def hash_gray(gray: np.ndarray) -> HashResult:
     if (tx0, ty0, tx1, ty1) != (0, 0, tw, th):  # refine the trim at full resolution
         rx0, ry0, rx1, ry1 = dcthash.trim_borders(g[y0:y1, x0:x1])
         x0, y0, x1, y1 = x0 + rx0, y0 + ry0, x0 + rx1, y0 + ry1
-    content = g[y0:y1, x0:x1]
+    cw, ch = x1 - x0, y1 - y0
+    rects = [(x0, y0, x1, y1)]
+    kinds = ["global"]
+    for (l, t, r, b) in SUB_GRID:  # the image without one corner (logos, badges sit there)
+        rects.append((x0 + int(round(l * cw)), y0 + int(round(t * ch)), x1 - int(round(r * cw)), y1 - int(round(b * ch))))
+        kinds.append("sub")
+    tcontent = (int(round(x0 / sx)), int(round(y0 / sy)), int(round(x1 / sx)), int(round(y1 / sy)))
+    for (a, b, c, d) in region_proposals(thumb, tcontent, tchroma):
+        rects.append((int(round(a * sx)), int(round(b * sy)), min(w, int(round(c * sx))), min(h, int(round(d * sy)))))
+        kinds.append("region")
+    block_of, variant_of, h64, h256, blocks = dcthash.hash_rects(g, rects, [k == "global" for k in kinds])
     result = HashResult(
-        width=w, height=h, quality=dcthash.quality(content),
+        width=w, height=h, quality=dcthash.quality(blocks[0], (ch, cw)),
         content=(x0 / w, y0 / h, x1 / w, y1 / h),
         kinds=[], variants=[], rects=np.zeros((0, 4), np.float32),
         h64=np.zeros(0, np.uint64), h256=np.zeros((0, 32), np.uint8),
     )
     result._gray = gray
-    rows = []
-    content_rect = (x0, y0, x1, y1)
-    integral = dcthash.Integral(g)
-    result._integral = integral
-    for name, v64, v256 in dcthash.hashes_of_block(integral.block(x0, y0, x1, y1)):
-        rows.append(("global", name, content_rect, v64, v256))
-    cw, ch = x1 - x0, y1 - y0
-    for (l, t, r, b) in SUB_GRID:  # the image without one corner (logos, badges sit there)
-        rect = (x0 + int(round(l * cw)), y0 + int(round(t * ch)), x1 - int(round(r * cw)), y1 - int(round(b * ch)))
-        for name, v64, v256 in dcthash.hashes_of_block(integral.block(*rect), dcthash.DIHEDRAL[:1]):
-            rows.append(("sub", name, rect, v64, v256))
-    tcontent = (int(round(x0 / sx)), int(round(y0 / sy)), int(round(x1 / sx)), int(round(y1 / sy)))
-    for (a, b, c, d) in region_proposals(thumb, tcontent):
-        rect = (int(round(a * sx)), int(round(b * sy)), min(w, int(round(c * sx))), min(h, int(round(d * sy))))
-        block = integral.block(*rect)
-        for name, v64, v256 in dcthash.hashes_of_block(block, dcthash.DIHEDRAL[:1]):
-            rows.append(("region", name, rect, v64, v256))
-    result._append(rows)
+    px = np.asarray(rects, np.float32)[block_of]
+    result._append([kinds[i] for i in block_of], [dcthash.VARIANT_NAMES[v] for v in variant_of], px, h64, h256)
     return result
 
 
-def _catalog_rows(g: np.ndarray, content_rect, integral=None) -> list:
+def _catalog_rows(g: np.ndarray, content_rect):
+    """The catalogue-only hashes: the crop grid and the tilted views of the content."""
     x0, y0, x1, y1 = content_rect
-    content = g[y0:y1, x0:x1]
     cw, ch = x1 - x0, y1 - y0
-    integral = integral or dcthash.Integral(g)
-    rows = []
-    for (l, t, r, b) in CROP_GRID:
-        rx0, ry0 = x0 + int(round(l * cw)), y0 + int(round(t * ch))
-        rx1, ry1 = x1 - int(round(r * cw)), y1 - int(round(b * ch))
-        block = integral.block(rx0, ry0, rx1, ry1)
-        (_, v64, v256), = dcthash.hashes_of_block(block, dcthash.DIHEDRAL[:1])
-        rows.append(("crop", "identity", (rx0, ry0, rx1, ry1), v64, v256))
-    for angle in TILTS:
-        for frame in ("zoom", "same", "expand"):
-            rotated = _rotate(content, angle, frame)
-            block = dcthash.Integral(rotated).block(0, 0, rotated.shape[1], rotated.shape[0])
-            (_, v64, v256), = dcthash.hashes_of_block(block, dcthash.DIHEDRAL[:1])
-            rows.append(("tilt", f"rotate_{angle:+g}deg_{frame}", content_rect, v64, v256))
-    return rows
+    rects = [(x0 + int(round(l * cw)), y0 + int(round(t * ch)), x1 - int(round(r * cw)), y1 - int(round(b * ch)))
+             for (l, t, r, b) in CROP_GRID]
+    _, _, h64, h256, _ = dcthash.hash_rects(g, rects, np.zeros(len(rects), bool))
+    kinds = ["crop"] * len(rects)
+    variants = ["identity"] * len(rects)
+    content = g[y0:y1, x0:x1]
+    tilted = [(angle, frame, _rotate(content, angle, frame)) for angle in TILTS for frame in ("zoom", "same", "expand")]
+    blocks = np.stack([dcthash.block64(r, (0, 0, r.shape[1], r.shape[0])) for _, _, r in tilted])
+    _, _, t64, t256 = dcthash.hash_coeffs(dcthash.dct16(dcthash.equalize(blocks)), np.zeros(len(tilted), bool))
+    kinds += ["tilt"] * len(tilted)
+    variants += [f"rotate_{angle:+g}deg_{frame}" for angle, frame, _ in tilted]
+    px = np.asarray(rects + [content_rect] * len(tilted), np.float32)
+    return kinds, variants, px, np.concatenate([h64, t64]), np.concatenate([h256, t256])
 
 
 TILTS = (-3.0, 3.0)
@@ -313,9 +323,34 @@ def _rotate(gray: np.ndarray, angle: float, frame: str) -> np.ndarray:
 
 MIN_REGION_AREA = 0.30  # of the content: a pasted photo must cover at least this much
 MAX_REGIONS = 16
+MIN_LINE = 0.25  # a candidate side's edge run covers at least this share of the content
+LINES_PER_AXIS = 6
+MIN_SIDE_SUPPORT = 0.6  # every side of a proposal is at least this much edge
 
 
-def region_proposals(gray: np.ndarray, content_rect) -> list[tuple[int, int, int, int]]:
+def _lines(mask: np.ndarray, extent: int) -> list[tuple[int, int, int]]:
+    """(position, run start, run end) of the longest edge runs down the columns of ``mask``,
+    at least ``MIN_LINE`` of ``extent``, at most ``LINES_PER_AXIS``, 3 px apart; the border
+    columns excluded. Only columns with enough edge pixels in total can hold such a run, so
+    runs are measured on those alone."""
+    need = MIN_LINE * extent
+    counts = mask.sum(axis=0)
+    counts[:2] = counts[-2:] = 0  # the border (and its 1 px wobble) is always a candidate anyway
+    cols = np.flatnonzero(counts >= need)
+    if len(cols) == 0:
+        return []
+    length, end = dcthash.longest_runs(mask[:, cols])
+    picked: list[tuple[int, int, int]] = []
+    for k in np.argsort(-length, kind="stable"):
+        if length[k] < need or len(picked) >= LINES_PER_AXIS:
+            break
+        pos = int(cols[k])
+        if all(abs(pos - p[0]) > 2 for p in picked):
+            picked.append((pos, int(end[k] - length[k]), int(end[k])))
+    return sorted(picked)
+
+
+def region_proposals(gray: np.ndarray, content_rect, chroma=None) -> list[tuple[int, int, int, int]]:
     """Rectangles inside the content whose four sides lie on strong straight edges (or the
     content border): where a photo pasted into a banner, a screenshot or a frame sits. The
     candidate sides are the long edges and the ends of the perpendicular edges' runs; each
@@ -326,31 +361,39 @@ def region_proposals(gray: np.ndarray, content_rect) -> list[tuple[int, int, int
     ch, cw = content.shape
     if ch < 16 or cw < 16:
         return []
-    vw, hw = dcthash.edge_maps(content)
-    vlines = dcthash.edge_lines(content, axis=1, maps=(vw, hw))
-    hlines = dcthash.edge_lines(content, axis=0, maps=(vw, hw))
+    cc = None if chroma is None else [c[y0:y1, x0:x1] for c in chroma]
+    vw, hw = dcthash.edge_maps(content, cc)  # (ch, cw+1), (ch+1, cw)
+    vlines = _lines(vw, ch)
+    hlines = _lines(np.ascontiguousarray(hw.T), cw)
     xs = _merge([0, cw] + [v[0] for v in vlines] + [e for hl in hlines for e in hl[1:]], cw)
     ys = _merge([0, ch] + [hl[0] for hl in hlines] + [e for v in vlines for e in v[1:]], ch)
-    cv = np.vstack([np.zeros((1, vw.shape[1]), np.int32), np.cumsum(vw, axis=0, dtype=np.int32)])  # (ch+1, cw+1)
-    chh = np.hstack([np.zeros((hw.shape[0], 1), np.int32), np.cumsum(hw, axis=1, dtype=np.int32)])  # (ch+1, cw+1)
-    xp = np.array([(a, b) for a, b in itertools.combinations(xs, 2) if b - a >= 0.25 * cw], np.int64).reshape(-1, 2)
-    yp = np.array([(c, d) for c, d in itertools.combinations(ys, 2) if d - c >= 0.25 * ch], np.int64).reshape(-1, 2)
-    if len(xp) == 0 or len(yp) == 0:
+    # cumulative edge counts along the candidate sides only: cv[y, i] = edge pixels of column
+    # xs[i] above row y, chh[i, x] = edge pixels of row ys[i] left of column x
+    cv = np.zeros((ch + 1, len(xs)), np.int32)
+    np.cumsum(vw[:, xs], axis=0, dtype=np.int32, out=cv[1:])
+    chh = np.zeros((len(ys), cw + 1), np.int32)
+    np.cumsum(hw[ys, :], axis=1, dtype=np.int32, out=chh[:, 1:])
+    xi = [(i, j) for i, j in itertools.combinations(range(len(xs)), 2) if xs[j] - xs[i] >= 0.25 * cw]
+    yi = [(i, j) for i, j in itertools.combinations(range(len(ys)), 2) if ys[j] - ys[i] >= 0.25 * ch]
+    if not xi or not yi:
         return []
-    a, b = xp[:, 0][:, None], xp[:, 1][:, None]  # (nx, 1)
-    c, d = yp[:, 0][None, :], yp[:, 1][None, :]  # (1, ny)
+    xi, yi = np.array(xi, np.int64), np.array(yi, np.int64)
+    xsa, ysa = np.array(xs, np.int64), np.array(ys, np.int64)
+    ia, ib = xi[:, 0][:, None], xi[:, 1][:, None]  # (nx, 1) indexes into xs
+    ic, id_ = yi[:, 0][None, :], yi[:, 1][None, :]  # (1, ny) indexes into ys
+    a, b, c, d = xsa[ia], xsa[ib], ysa[ic], ysa[id_]
     area = (b - a) * (d - c) / float(cw * ch)
-    left = (cv[d, a] - cv[c, a]) / (d - c)
-    right = (cv[d, b] - cv[c, b]) / (d - c)
-    top = (chh[c, b] - chh[c, a]) / (b - a)
-    bottom = (chh[d, b] - chh[d, a]) / (b - a)
+    left = (cv[d, ia] - cv[c, ia]) / (d - c)
+    right = (cv[d, ib] - cv[c, ib]) / (d - c)
+    top = (chh[ic, b] - chh[ic, a]) / (b - a)
+    bottom = (chh[id_, b] - chh[id_, a]) / (b - a)
     support = np.minimum(np.minimum(left, right), np.minimum(top, bottom))
     whole = (a == 0) & (b == cw) & (c == 0) & (d == ch)
-    ok = (area >= MIN_REGION_AREA) & (support >= 0.6) & ~whole
+    ok = (area >= MIN_REGION_AREA) & (support >= MIN_SIDE_SUPPORT) & ~whole
     ix, iy = np.nonzero(ok)
     score = support[ix, iy] + 0.1 * area[ix, iy]
     best = np.argsort(-score, kind="stable")[:MAX_REGIONS]
-    return [(x0 + int(xp[i, 0]), y0 + int(yp[j, 0]), x0 + int(xp[i, 1]), y0 + int(yp[j, 1]))
+    return [(x0 + xs[xi[i, 0]], y0 + ys[yi[j, 0]], x0 + xs[xi[i, 1]], y0 + ys[yi[j, 1]])
             for i, j in zip(ix[best], iy[best])]
 
 

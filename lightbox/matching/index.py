@@ -14,6 +14,7 @@ HashResults agree on a RANSAC similarity transform (``orb`` method). Thresholds 
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,21 +33,25 @@ RADIUS = 11  # stage-1 Hamming radius on 64 bits (MIH below is exact up to 11)
 # stage-2 thresholds on the 256-bit companion hash, per (catalogue kind, query kind)
 THRESHOLDS = {
     ("global", "global"): 56,
-    ("tilt", "global"): 40,
-    ("crop", "global"): 40,
-    ("global", "region"): 40,
-    ("tilt", "region"): 32,
-    ("crop", "region"): 32,
+    ("tilt", "global"): 56,
+    ("crop", "global"): 48,
+    ("global", "region"): 56,
+    ("tilt", "region"): 48,
+    ("crop", "region"): 48,
 }
 # corner-masked views of a found image against the photo's same crop; reported as method
 # "phash_crop" (details.query_hash == "sub"), within phash_crop's published threshold
-SUB_THRESHOLDS = {("crop", "sub"): 32}
+SUB_THRESHOLDS = {("crop", "sub"): 48}
 # the threshold each reported method is held to (distance = Hamming distance of the 256-bit
 # hashes; for "orb" 1 - inliers/keypoints, accepted by RANSAC rules rather than a cut-off)
 METHOD_THRESHOLDS = {
-    "phash": 56, "phash_tilt": 40, "phash_crop": 40,
-    "phash_region": 40, "phash_tilt_region": 32, "phash_crop_region": 32, "orb": 1.0,
+    "phash": 56, "phash_tilt": 56, "phash_crop": 48,
+    "phash_region": 56, "phash_tilt_region": 48, "phash_crop_region": 48, "orb": 1.0,
 }
+# a candidate over its threshold goes to ORB verification only when its 256-bit distance is
+# at most this: genuine copies that needed ORB were at 50-82 in the benchmark, unrelated
+# candidates sit at 109 +- 9, so a catalogue of random-looking neighbours costs no ORB work
+ORB_GATE = 90
 CATALOG_KINDS = ("global", "tilt", "crop")
 _PAIR_PRIORITY = {("global", "global"): 0, ("tilt", "global"): 1, ("crop", "global"): 2, ("global", "region"): 3,
                   ("tilt", "region"): 4, ("crop", "region"): 5, ("crop", "sub"): 6}
@@ -67,63 +72,131 @@ def popcount64(x: np.ndarray) -> np.ndarray:
     return np.bitwise_count(x)
 
 
+class _Grow:
+    """A numpy array that grows at its end in amortised O(1) (capacity doubles), so indexing
+    a catalogue photo by photo costs the same as indexing it in one go."""
+
+    def __init__(self, dtype, width: tuple[int, ...] = ()):
+        self._a = np.zeros((16, *width), dtype)
+        self.n = 0
+
+    @property
+    def a(self) -> np.ndarray:
+        return self._a[: self.n]
+
+    def extend(self, values: np.ndarray) -> None:
+        values = np.asarray(values, self._a.dtype)
+        need = self.n + len(values)
+        if need > len(self._a):
+            bigger = np.zeros((max(need, 2 * len(self._a)), *self._a.shape[1:]), self._a.dtype)
+            bigger[: self.n] = self._a[: self.n]
+            self._a = bigger
+        self._a[self.n : need] = values
+        self.n = need
+
+    def keep(self, mask: np.ndarray) -> None:
+        kept = self._a[: self.n][mask]
+        self._a = np.ascontiguousarray(kept) if len(kept) else np.zeros((16, *self._a.shape[1:]), self._a.dtype)
+        self.n = len(kept)
+
+
 class HammingIndex:
     """Exact radius search over uint64 hashes. ``search(queries, radius)`` returns
     (query_row, entry_row, distance) arrays; entries are append-only rows, deletions are
-    filtered by the caller. MIH tables are (re)built lazily after appends."""
+    filtered by the caller.
+
+    Small indexes are searched by brute force. Large ones keep multi-index-hashing tables for
+    the entries they were built over (the *base*) and search entries appended since (the
+    *delta*) by brute force, so adding photos never rebuilds the tables; they are rebuilt
+    (once, at the next search) only when the delta outgrows ``max(BRUTE_LIMIT, base / 4)``."""
 
     CHUNKS = ((0, 22), (22, 21), (43, 21))
     BRUTE_LIMIT = 200_000  # below this many entries brute force is as fast (benchmark)
 
     def __init__(self, hashes: np.ndarray | None = None):
-        self.h = np.zeros(0, np.uint64) if hashes is None else np.asarray(hashes, np.uint64)
-        self._tables = None
+        self._h = _Grow(np.uint64)
+        if hashes is not None:
+            self._h.extend(hashes)
+        self._tables = None  # (shifts, keymasks, chunkmasks, offsets, hsorted, order) over the base
+        self._base = 0  # entries [0, _base) are in the tables
+        self._lock = threading.Lock()
+
+    @property
+    def h(self) -> np.ndarray:
+        return self._h.a
 
     def __len__(self):
-        return len(self.h)
+        return self._h.n
 
     def append(self, hashes: np.ndarray) -> None:
-        self.h = np.concatenate([self.h, np.asarray(hashes, np.uint64)])
-        self._tables = None
-        self._stacked = None
+        self._h.extend(hashes)
 
     def replace(self, hashes: np.ndarray) -> None:
-        self.h = np.asarray(hashes, np.uint64)
-        self._tables = None
-        self._stacked = None
+        self._h = _Grow(np.uint64)
+        self._h.extend(hashes)
+        self._tables, self._base = None, 0
+
+    @property
+    def delta(self) -> int:
+        """Entries appended since the tables were built (searched by brute force)."""
+        return len(self) - self._base
 
     # -- brute force ---------------------------------------------------------------------
-    def search_brute(self, queries: np.ndarray, radius: int, batch: int = 64):
+    def search_brute(self, queries: np.ndarray, radius: int, batch: int = 64, start: int = 0):
+        """Brute force over entries ``start ..`` (vectorised popcount)."""
         q = np.asarray(queries, np.uint64)
+        h = self.h[start:]
         qs, es, ds = [], [], []
-        for start in range(0, len(q), batch):
-            d = popcount64(q[start:start + batch, None] ^ self.h[None, :])
+        for first in range(0, len(q), batch):
+            d = popcount64(q[first:first + batch, None] ^ h[None, :])
             qi, ei = np.nonzero(d <= radius)
-            qs.append(qi + start)
-            es.append(ei)
+            qs.append(qi + first)
+            es.append(ei + start)
             ds.append(d[qi, ei])
         if not qs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
+            return _EMPTY()
         return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
 
     # -- multi-index hashing ---------------------------------------------------------------
     def build(self) -> None:
         """Per chunk: the entries sorted by chunk value (a permuted copy of the hashes, so a
-        bucket is read contiguously), their entry numbers, and a direct-address offset table."""
-        tables = []
-        for off, bits in self.CHUNKS:
-            keys = ((self.h >> np.uint64(off)) & np.uint64((1 << bits) - 1)).astype(np.int32)
-            if HAVE_NUMBA and len(keys) < 2**31:
+        bucket is read contiguously), their entry numbers, and a direct-address offset table,
+        stacked over the chunks (the form both search loops read: no second copy)."""
+        h = self.h
+        n = len(h)
+        small = n < 2**31
+        width = max((1 << bits) + 1 for _, bits in self.CHUNKS)
+        offsets = np.empty((len(self.CHUNKS), width), np.int32 if small else np.int64)
+        hsorted = np.empty((len(self.CHUNKS), n), np.uint64)
+        order = np.empty((len(self.CHUNKS), n), np.int32 if small else np.int64)
+        for j, (off, bits) in enumerate(self.CHUNKS):
+            keys = ((h >> np.uint64(off)) & np.uint64((1 << bits) - 1)).astype(np.int32)
+            if HAVE_NUMBA and small:
                 from lightbox.matching import _mih_numba
 
-                order, offsets = _mih_numba.bucket_sort(keys, 1 << bits)
+                o, offs = _mih_numba.bucket_sort(keys, 1 << bits)
             else:
-                order = np.argsort(keys, kind="stable").astype(np.int32 if len(keys) < 2**31 else np.int64)
-                counts = np.bincount(keys, minlength=1 << bits)
-                offsets = np.zeros((1 << bits) + 1, np.int64)
-                np.cumsum(counts, out=offsets[1:])
-            tables.append((off, bits, order, offsets, self.h[order]))
-        self._tables = tables
+                o = np.argsort(keys, kind="stable")
+                offs = np.zeros((1 << bits) + 1, np.int64)
+                np.cumsum(np.bincount(keys, minlength=1 << bits), out=offs[1:])
+            del keys
+            order[j] = o
+            hsorted[j] = h[o]
+            offsets[j, : len(offs)] = offs
+            offsets[j, len(offs):] = offs[-1]
+        self._tables = (
+            np.array([off for off, _ in self.CHUNKS], np.uint64),
+            np.array([(1 << bits) - 1 for _, bits in self.CHUNKS], np.uint64),
+            np.array([((1 << bits) - 1) << off for off, bits in self.CHUNKS], np.uint64),
+            offsets, hsorted, order,
+        )
+        self._base = n
+
+    def prepare(self) -> None:
+        """Build the search tables now if the next search would (before parallel queries)."""
+        with self._lock:
+            if len(self) >= self.BRUTE_LIMIT and (self._tables is None or self.delta > max(self.BRUTE_LIMIT, self._base // 4)):
+                self.build()
 
     def sub_radii(self, radius: int) -> list[int]:
         """Per-chunk probe radii r_i with sum(r_i + 1) > radius (generalised pigeonhole: a
@@ -142,22 +215,24 @@ class HammingIndex:
         return np.asarray(masks, np.int64)
 
     def search_mih(self, queries: np.ndarray, radius: int, batch: int = 512):
+        """Multi-index hashing over the base entries, vectorised numpy (no numba needed)."""
         if self._tables is None:
             self.build()
+        shifts, keymasks, chunkmasks, offsets, hsorted_all, order_all = self._tables
         q = np.asarray(queries, np.uint64)
         radii = self.sub_radii(radius)
         masks = [self._flip_masks(bits, r) if r >= 0 else None for (_, bits), r in zip(self.CHUNKS, radii)]
-        chunk_masks = [np.uint64(((1 << bits) - 1) << off) for off, bits in self.CHUNKS]
         out_q, out_e, out_d = [], [], []
         for start in range(0, len(q), batch):
             qb = q[start:start + batch]
-            for j, (off, bits, order, offsets, hsorted) in enumerate(self._tables):
+            for j in range(len(self.CHUNKS)):
                 if masks[j] is None:
                     continue
-                key = ((qb >> np.uint64(off)) & np.uint64((1 << bits) - 1)).astype(np.int64)
+                hsorted, order = hsorted_all[j], order_all[j]
+                key = ((qb >> shifts[j]) & keymasks[j]).astype(np.int64)
                 probes = (key[:, None] ^ masks[j][None, :]).ravel()
-                lo = offsets[probes]
-                cnt = offsets[probes + 1] - lo
+                lo = offsets[j][probes].astype(np.int64)
+                cnt = offsets[j][probes + 1] - lo
                 nz = cnt > 0
                 lo, cnt = lo[nz], cnt[nz]
                 total = int(cnt.sum())
@@ -171,37 +246,22 @@ class HammingIndex:
                 # a pair within the radius is reported by the first chunk that finds it only
                 for i in range(j):
                     if masks[i] is not None:
-                        keep &= popcount64(x & chunk_masks[i]) > radii[i]
+                        keep &= popcount64(x & chunkmasks[i]) > radii[i]
                 out_q.append(qrow[keep] + start)
                 out_e.append(order[pos[keep]].astype(np.int64))
                 out_d.append(d[keep])
         if not out_q:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
+            return _EMPTY()
         return np.concatenate(out_q), np.concatenate(out_e), np.concatenate(out_d)
 
     def search_compiled(self, queries: np.ndarray, radius: int, slots: int = 32):
-        """The MIH search as one compiled, multi-threaded loop (numba). Same results as
-        :meth:`search_mih` and :meth:`search_brute`."""
+        """The MIH search over the base entries as one compiled, multi-threaded loop (numba).
+        Same results as :meth:`search_mih` and :meth:`search_brute`."""
         from lightbox.matching import _mih_numba
 
         if self._tables is None:
             self.build()
-        if getattr(self, "_stacked", None) is None:
-            width = max((1 << bits) + 1 for _, bits in self.CHUNKS)
-            small = len(self.h) < 2**31
-            offsets = np.empty((len(self.CHUNKS), width), np.int32 if small else np.int64)
-            for j, (off, bits, order, offs, hs) in enumerate(self._tables):
-                offsets[j, : len(offs)] = offs
-                offsets[j, len(offs):] = offs[-1]
-            self._stacked = (
-                np.array([off for off, _ in self.CHUNKS], np.uint64),
-                np.array([(1 << bits) - 1 for _, bits in self.CHUNKS], np.uint64),
-                np.array([((1 << bits) - 1) << off for off, bits in self.CHUNKS], np.uint64),
-                offsets,
-                np.stack([t[4] for t in self._tables]),
-                np.stack([t[2] for t in self._tables]),
-            )
-        shifts, keymasks, chunkmasks, offsets, hsorted, order = self._stacked
+        shifts, keymasks, chunkmasks, offsets, hsorted, order = self._tables
         radii = np.array(self.sub_radii(radius), np.int64)
         flips = [self._flip_masks(bits, r) if r >= 0 else np.zeros(0, np.int64) for (_, bits), r in zip(self.CHUNKS, radii)]
         masks = np.zeros((len(flips), max(1, max(len(f) for f in flips))), np.int64)
@@ -227,13 +287,20 @@ class HammingIndex:
         return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
 
     def search(self, queries: np.ndarray, radius: int):
-        if len(self.h) == 0 or len(queries) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
-        if len(self.h) < self.BRUTE_LIMIT:
+        if len(self) == 0 or len(queries) == 0:
+            return _EMPTY()
+        if len(self) < self.BRUTE_LIMIT:
             return self.search_brute(queries, radius)
-        if HAVE_NUMBA:
-            return self.search_compiled(queries, radius)
-        return self.search_mih(queries, radius)
+        self.prepare()
+        base = self.search_compiled(queries, radius) if HAVE_NUMBA else self.search_mih(queries, radius)
+        if self.delta == 0:
+            return base
+        extra = self.search_brute(queries, radius, start=self._base)
+        return tuple(np.concatenate([a, b]) for a, b in zip(base, extra))
+
+
+def _EMPTY():
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
 
 
 def _h256_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -242,9 +309,21 @@ def _h256_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.bitwise_count(x).sum(axis=1)
 
 
+def _slim(h: HashResult) -> HashResult:
+    """What the index keeps of a catalogue photo besides its hash rows: size, content
+    rectangle, quality and ORB features (for verification and explanations)."""
+    return HashResult(width=h.width, height=h.height, quality=h.quality, content=tuple(h.content),
+                      kinds=[], variants=[], rects=np.zeros((0, 4), np.float32),
+                      h64=np.zeros(0, np.uint64), h256=np.zeros((0, 32), np.uint8),
+                      kp=h.kp, desc=h.desc, version=h.version, reasons=list(h.reasons))
+
+
 class CatalogIndex:
     """In-memory index of catalogue photos, built from HashResults. ``add``/``remove`` are
-    incremental (removal is a tombstone; rows are compacted when a quarter is dead)."""
+    incremental: a photo's hash rows are appended (amortised O(1), no table rebuild, see
+    :class:`HammingIndex`); removal is a tombstone, and rows are compacted when a quarter is
+    dead. Per hash row it keeps the 64-bit hash (and its search tables), the 256-bit hash,
+    the photo row, the kind and the rectangle (float16 fractions): about 70 bytes."""
 
     def __init__(self, radius: int = RADIUS, thresholds: dict | None = None, use_orb: bool = True):
         self.radius = radius
@@ -255,12 +334,14 @@ class CatalogIndex:
         self._photos: dict[str, HashResult] = {}
         self._ids: list[str] = []  # photo row -> id
         self._row_of: dict[str, int] = {}
+        self._span = _Grow(np.int64, (2,))  # photo row -> [first, end) of its hash rows
         self._hidx = HammingIndex()
-        self._h256 = np.zeros((0, 32), np.uint8)
-        self._owner = np.zeros(0, np.int64)  # entry -> photo row
-        self._kind = np.zeros(0, np.int8)
-        self._rect = np.zeros((0, 4), np.float32)
-        self._alive = np.zeros(0, bool)
+        self._h256 = _Grow(np.uint8, (32,))
+        self._owner = _Grow(np.int32)  # hash row -> photo row
+        self._kind = _Grow(np.int8)
+        self._rect = _Grow(np.float16, (4,))
+        self._alive = _Grow(bool)
+        self._dead = 0
 
     def __len__(self) -> int:
         return len(self._photos)
@@ -270,7 +351,7 @@ class CatalogIndex:
 
     @property
     def n_hashes(self) -> int:
-        return int(self._alive.sum())
+        return self._alive.n - self._dead
 
     def add(self, photo_id: str, h: HashResult) -> None:
         """Index a catalogue photo (replacing an earlier version). Featureless photos are
@@ -278,43 +359,53 @@ class CatalogIndex:
         if photo_id in self._photos:
             self.remove(photo_id)
         h.ensure_catalog()
-        h._gray = h._data = h._integral = None  # the index keeps descriptors, not pixels
         if not h.matchable:
             return
         # the catalogue side stores the upright global hash only: the query carries all 8
         # dihedral variants, so storing them here too would only multiply the comparisons
-        rows = np.array([i for i, (k, v) in enumerate(zip(h.kinds, h.variants))
-                         if k in CATALOG_KINDS and (k != "global" or v == "identity")], dtype=np.int64)
+        kinds = np.array([_KIND_CODE.get(k, -1) for k in h.kinds], np.int8)
+        keep = (kinds >= 0) & ((kinds != _KIND_CODE["global"]) | np.array([v == "identity" for v in h.variants], bool))
+        rows = np.flatnonzero(keep)
         if len(rows) == 0:
             return
         prow = len(self._ids)
+        first = self._alive.n
         self._ids.append(photo_id)
         self._row_of[photo_id] = prow
-        self._photos[photo_id] = h
+        self._photos[photo_id] = _slim(h)
+        self._span.extend([[first, first + len(rows)]])
         self._hidx.append(h.h64[rows])
-        self._h256 = np.concatenate([self._h256, h.h256[rows]])
-        self._owner = np.concatenate([self._owner, np.full(len(rows), prow, np.int64)])
-        self._kind = np.concatenate([self._kind, np.array([_KIND_CODE[h.kinds[i]] for i in rows], np.int8)])
-        self._rect = np.concatenate([self._rect, h.rects[rows]])
-        self._alive = np.concatenate([self._alive, np.ones(len(rows), bool)])
+        self._h256.extend(h.h256[rows])
+        self._owner.extend(np.full(len(rows), prow, np.int32))
+        self._kind.extend(kinds[rows])
+        self._rect.extend(h.rects[rows])
+        self._alive.extend(np.ones(len(rows), bool))
 
     def remove(self, photo_id: str) -> None:
         prow = self._row_of.pop(photo_id, None)
         self._photos.pop(photo_id, None)
         if prow is None:
             return
-        self._alive[self._owner == prow] = False
-        if (~self._alive).sum() > 0.25 * len(self._alive):
+        first, end = self._span.a[prow]
+        self._alive.a[first:end] = False
+        self._dead += int(end - first)
+        if self._dead > 0.25 * self._alive.n:
             self._compact()
 
     def _compact(self) -> None:
-        keep = self._alive
+        keep = self._alive.a.copy()
         self._hidx.replace(self._hidx.h[keep])
-        self._h256 = self._h256[keep]
-        self._owner = self._owner[keep]
-        self._kind = self._kind[keep]
-        self._rect = self._rect[keep]
-        self._alive = self._alive[keep]
+        for col in (self._h256, self._owner, self._kind, self._rect, self._alive):
+            col.keep(keep)
+        new_first = np.concatenate([[0], np.cumsum(keep)])  # old row -> new row
+        span = self._span.a
+        span[:] = new_first[span]
+        self._dead = 0
+
+    def prepare(self) -> None:
+        """Build the search tables now (they are built lazily by the first query that needs
+        them); call it before querying from several threads."""
+        self._hidx.prepare()
 
     def query(self, h: HashResult, limit: int = 10) -> list[Match]:
         """Catalogue photos that ``h`` (a found image) is a copy of, best first."""
@@ -322,18 +413,18 @@ class CatalogIndex:
             return []
         qrows = h.select(QUERY_KINDS)
         qi, ei, d64 = self._hidx.search(h.h64[qrows], self.radius)
-        alive = self._alive[ei]
+        alive = self._alive.a[ei]
         qi, ei, d64 = qi[alive], ei[alive], d64[alive]
         if len(qi) == 0:
             return []
         qrow = qrows[qi]
-        d256 = _h256_distance(h.h256[qrow], self._h256[ei])
+        d256 = _h256_distance(h.h256[qrow], self._h256.a[ei])
         best: dict[str, Match] = {}
         pending: dict[int, list] = {}
         # the best explanation first: distance relative to the pair's threshold plus a small
         # penalty per step away from the simplest pair (a plain re-encode is "phash", not a
         # corner-masked crop; a 10 % crop is "cropped 10%" even when the global hash passes)
-        ckinds = [CATALOG_KINDS[k] for k in self._kind[ei]]
+        ckinds = [CATALOG_KINDS[k] for k in self._kind.a[ei]]
         qkinds = [h.kinds[r] for r in qrow]
         rel = np.array([d / self.thresholds.get((c, q), 1e9) if (c, q) in self.thresholds else 1e9
                         for d, c, q in zip(d256.tolist(), ckinds, qkinds)])
@@ -341,15 +432,15 @@ class CatalogIndex:
         for k in np.argsort(rel + 0.15 * prio, kind="stable"):
             e, r, dist = int(ei[k]), int(qrow[k]), int(d256[k])
             ckind, qkind = ckinds[k], qkinds[k]
-            pid = self._ids[self._owner[e]]
+            pid = self._ids[self._owner.a[e]]
             limit256 = self.thresholds.get((ckind, qkind))
             if qkind == "sub" and ckind != "crop":
                 continue  # a corner-less view is only compared with the same crop of a photo
             if limit256 is not None and dist <= limit256:
                 if pid not in best:
                     best[pid] = self._hash_match(pid, e, r, h, dist, int(d64[k]), ckind, qkind)
-            elif pid not in best:
-                pending.setdefault(self._owner[e], []).append((dist, e, r))
+            elif pid not in best and dist <= ORB_GATE:
+                pending.setdefault(int(self._owner.a[e]), []).append((dist, e, r))
         if self.use_orb:
             for prow, cands in pending.items():
                 pid = self._ids[prow]
@@ -362,7 +453,7 @@ class CatalogIndex:
 
     def _hash_match(self, pid, e, r, h, dist, d64, ckind, qkind) -> Match:
         variant = h.variants[r]
-        rect_c = [round(float(v), 4) for v in self._rect[e]]
+        rect_c = [round(float(v), 4) for v in self._rect.a[e]]
         rect_f = [round(float(v), 4) for v in h.rects[r]]
         details: dict = {"hamming64": d64, "hamming256": dist, "catalog_hash": ckind, "query_hash": qkind,
                          "region_catalog_frac": rect_c, "region_found_frac": rect_f}
