@@ -19,7 +19,7 @@ import numpy as np
 
 SIZE = 64
 _LINEAR_SIDE = 2 * SIZE
-CHROMA_WEIGHT = 2.0  # chroma steps are smaller than grey steps for the same visible edge
+CHROMA_WEIGHT = 2  # chroma steps are smaller than grey steps for the same visible edge
 
 # The 8 dihedral transforms as (transpose, flip_columns, flip_rows) applied in that order to
 # the found image's coefficient block; names say what was done to the catalogue photo.
@@ -198,35 +198,37 @@ def trim_borders(gray: np.ndarray, tol: float | None = None, max_frac: float = 0
 
 
 def edge_maps(gray: np.ndarray, chroma=None) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean maps of strong steps: ``v[y, x]`` between columns x-1 and x (vertical edges),
-    ``h[y, x]`` between rows y-1 and y (horizontal edges), shapes (H, W+1) and (H+1, W),
-    the border marked as edge. A step is the largest of the grey step and the chroma steps
-    (``chroma``: the Cb and Cr planes, weighted by ``CHROMA_WEIGHT``; a photo pasted on a
-    background of the same brightness but another hue still has an outline). It is strong
-    when above the 85th percentile of the image's steps (and at least 10 levels); a 1 px
-    wobble across an edge and gaps of up to 2 px along it are bridged."""
+    """Maps (uint8, 1 = edge) of strong steps: ``v[y, x]`` between columns x-1 and x
+    (vertical edges), ``h[y, x]`` between rows y-1 and y (horizontal edges), shapes (H, W+1)
+    and (H+1, W), the border marked as edge. ``gray`` and the ``chroma`` planes (Cb, Cr) are
+    uint8. A step is the largest of the grey step and the chroma steps (weighted by
+    ``CHROMA_WEIGHT``: a photo pasted on a background of the same brightness but another hue
+    still has an outline). It is strong when above the 85th percentile of the image's steps
+    (and at least 10 levels); a 1 px wobble across an edge and gaps of up to 2 px along it
+    are bridged."""
     import cv2
 
-    g = np.asarray(gray, dtype=np.float32)
+    g = np.asarray(gray, dtype=np.uint8)
     H, W = g.shape
-    sx = np.abs(g[:, 1:] - g[:, :-1])
-    sy = np.abs(g[1:, :] - g[:-1, :])
-    for plane in () if chroma is None else chroma:  # (2, H, W) Cb and Cr
-        c = np.asarray(plane, dtype=np.float32) * CHROMA_WEIGHT
-        np.maximum(sx, np.abs(c[:, 1:] - c[:, :-1]), out=sx)
-        np.maximum(sy, np.abs(c[1:, :] - c[:-1, :]), out=sy)
-    sample = np.concatenate([sx[::3, ::3].ravel(), sy[::3, ::3].ravel()])
-    k = int(0.85 * (len(sample) - 1))
-    thr = max(10.0, float(np.partition(sample, k)[k])) if len(sample) else 10.0
+    sx = cv2.absdiff(g[:, 1:], g[:, :-1])
+    sy = cv2.absdiff(g[1:, :], g[:-1, :])
+    for plane in () if chroma is None else chroma:
+        c = np.asarray(plane, dtype=np.uint8)
+        cx = cv2.absdiff(c[:, 1:], c[:, :-1])
+        cy = cv2.absdiff(c[1:, :], c[:-1, :])
+        for _ in range(CHROMA_WEIGHT - 1):  # saturating integer scaling
+            cx, cy = cv2.add(cx, cx), cv2.add(cy, cy)
+        sx, sy = cv2.max(sx, cx), cv2.max(sy, cy)
+    counts = np.bincount(sx[::2, ::2].ravel(), minlength=256) + np.bincount(sy[::2, ::2].ravel(), minlength=256)
+    thr = max(10, int(np.searchsorted(np.cumsum(counts), 0.85 * counts.sum())))
     v = np.zeros((H, W + 1), np.uint8)
     v[:, 1:W] = sx > thr
     v[:, 0] = v[:, W] = 1
     h = np.zeros((H + 1, W), np.uint8)
     h[1:H, :] = sy > thr
     h[0, :] = h[H, :] = 1
-    v = cv2.dilate(v, np.ones((3, 3), np.uint8))  # 1 px across, 1 px each way along
-    h = cv2.dilate(h, np.ones((3, 3), np.uint8))
-    return v.astype(bool), h.astype(bool)
+    kernel = np.ones((3, 3), np.uint8)  # 1 px across, 1 px each way along
+    return cv2.dilate(v, kernel), cv2.dilate(h, kernel)
 
 
 def longest_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

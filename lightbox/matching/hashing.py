@@ -28,7 +28,6 @@ from lightbox.matching.decode import BadImage, decode
 
 HASH_VERSION = 3
 WORK_SIDE = 256  # decode size (long side); crops of 60 % still give >= 150 px for a 64 px DCT
-ANALYSIS_SIDE = 128  # thumbnail for border trimming and straight-edge detection
 FEATURE_SIDE = 512  # decode size for ORB features (catalogue at sync, found images on demand)
 N_FEATURES = 300  # ORB keypoints kept per image for verification
 MIN_QUALITY = 0.12  # below this an image is not matched (flat colour, smooth gradients, icons)
@@ -93,25 +92,30 @@ class HashResult:
         if self._gray is None and self._data is not None:
             gray = decode(self._data, long_side=WORK_SIDE, mode="L")
             if max(gray.shape) > WORK_SIDE * 1.25:
-                import cv2
-
-                s = WORK_SIDE / max(gray.shape)
-                gray = cv2.resize(gray, (max(1, round(gray.shape[1] * s)), max(1, round(gray.shape[0] * s))),
-                                  interpolation=cv2.INTER_AREA)
+                gray = _resample(gray, _fit(gray.shape, WORK_SIDE))
             self._gray = gray
         return self._gray
+
+    def _feature_gray(self, long_side: int) -> np.ndarray:
+        """The image at ``long_side`` px on its long side (or as big as it is) for ORB: the
+        same scale for every image, whatever size it was published at, so that keypoint
+        scales agree between a photo and its copy."""
+        gray = self._gray
+        if self._data is not None and max(gray.shape) >= WORK_SIDE * 0.9:
+            try:
+                gray = decode(self._data, long_side=long_side, mode="L")
+            except BadImage:
+                gray = self._gray
+        if max(gray.shape) > long_side:
+            gray = _resample(gray, _fit(gray.shape, long_side))
+        return gray
 
     def ensure_features(self) -> bool:
         """Compute ORB features from the retained image if not there yet. False when they
         are missing and cannot be computed (a result loaded without them)."""
         if len(self.kp) == 0 and not getattr(self, "_features_done", False) and self._pixels() is not None:
             self._features_done = True
-            gray = self._gray
-            if self._data is not None and max(gray.shape) >= WORK_SIDE * 0.9:
-                try:
-                    gray = decode(self._data, long_side=FEATURE_SIDE, mode="L")
-                except BadImage:
-                    gray = self._gray
+            gray = self._feature_gray(FEATURE_SIDE)
             kp, desc = verify.orb_features(gray, N_FEATURES)
             self.kp = kp * np.array([self.width / gray.shape[1], self.height / gray.shape[0]], np.float32)
             self.desc = desc
@@ -120,15 +124,12 @@ class HashResult:
     def features_in(self, rect_frac) -> tuple[np.ndarray, np.ndarray]:
         """ORB features of one region (x0, y0, x1, y1 fractions) of this image, in the
         coordinates of the whole image: for verifying a photo found inside a banner, where
-        most whole-image keypoints sit on the other imagery."""
+        most whole-image keypoints sit on the other imagery. The region is brought to the
+        scale catalogue features are computed at."""
         if self._pixels() is None:
             return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
-        gray = self._gray
-        if self._data is not None and max(gray.shape) >= WORK_SIDE * 0.9:
-            try:
-                gray = decode(self._data, long_side=FEATURE_SIDE, mode="L")
-            except BadImage:
-                gray = self._gray
+        extent = max(rect_frac[2] - rect_frac[0], rect_frac[3] - rect_frac[1], 0.25)
+        gray = self._feature_gray(int(min(2 * FEATURE_SIDE, FEATURE_SIDE / extent)))
         gh, gw = gray.shape
         x0, y0 = int(rect_frac[0] * gw), int(rect_frac[1] * gh)
         x1, y1 = int(np.ceil(rect_frac[2] * gw)), int(np.ceil(rect_frac[3] * gh))
@@ -242,30 +243,23 @@ def hash_gray(gray: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None = N
     ``chroma`` (the Cb and Cr planes, each the size of ``gray``) helps find the outline of
     pasted photos."""
     if max(gray.shape) > WORK_SIDE * 1.25:  # DCT scaling stops at 1/8, and PNG/WebP are not scaled
-        gray = _resample(gray, _fit(gray.shape, WORK_SIDE))
+        shape = _fit(gray.shape, WORK_SIDE)
+        gray = _resample(gray, shape)
+        chroma = None if chroma is None else [_resample(np.ascontiguousarray(c), shape) for c in chroma]
     h, w = gray.shape
     g = gray.astype(np.float32)
-    # layout analysis (borders, straight edges) on a thumbnail: it only needs coarse lines
-    tshape = _fit((h, w), ANALYSIS_SIDE) if max(h, w) > ANALYSIS_SIDE else (h, w)
-    thumb = _resample(g, tshape)
-    tchroma = None if chroma is None else [_resample(np.ascontiguousarray(c), tshape) for c in chroma]
-    th, tw = thumb.shape
-    sx, sy = w / tw, h / th
-    tx0, ty0, tx1, ty1 = dcthash.trim_borders(thumb)
-    x0, y0 = int(np.floor(tx0 * sx)), int(np.floor(ty0 * sy))
-    x1, y1 = min(w, int(np.ceil(tx1 * sx))), min(h, int(np.ceil(ty1 * sy)))
-    if (tx0, ty0, tx1, ty1) != (0, 0, tw, th):  # refine the trim at full resolution
-        rx0, ry0, rx1, ry1 = dcthash.trim_borders(g[y0:y1, x0:x1])
-        x0, y0, x1, y1 = x0 + rx0, y0 + ry0, x0 + rx1, y0 + ry1
+    # layout analysis (flat borders, straight edges) at the same resolution as the hashes:
+    # a coarser thumbnail misplaces a pasted photo's outline by a pixel, enough to cost
+    # composites (benchmarked at 128, 192 and 256 px)
+    x0, y0, x1, y1 = dcthash.trim_borders(g)
     cw, ch = x1 - x0, y1 - y0
     rects = [(x0, y0, x1, y1)]
     kinds = ["global"]
     for (l, t, r, b) in SUB_GRID:  # the image without one corner (logos, badges sit there)
         rects.append((x0 + int(round(l * cw)), y0 + int(round(t * ch)), x1 - int(round(r * cw)), y1 - int(round(b * ch))))
         kinds.append("sub")
-    tcontent = (int(round(x0 / sx)), int(round(y0 / sy)), int(round(x1 / sx)), int(round(y1 / sy)))
-    for (a, b, c, d) in region_proposals(thumb, tcontent, tchroma):
-        rects.append((int(round(a * sx)), int(round(b * sy)), min(w, int(round(c * sx))), min(h, int(round(d * sy)))))
+    for rect in region_proposals(gray, (x0, y0, x1, y1), chroma):
+        rects.append(rect)
         kinds.append("region")
     block_of, variant_of, h64, h256, blocks = dcthash.hash_rects(g, rects, [k == "global" for k in kinds])
     result = HashResult(
@@ -322,29 +316,35 @@ def _rotate(gray: np.ndarray, angle: float, frame: str) -> np.ndarray:
 
 
 MIN_REGION_AREA = 0.30  # of the content: a pasted photo must cover at least this much
-MAX_REGIONS = 16
+MAX_REGIONS = 8
 MIN_LINE = 0.25  # a candidate side's edge run covers at least this share of the content
 LINES_PER_AXIS = 6
 MIN_SIDE_SUPPORT = 0.6  # every side of a proposal is at least this much edge
 
 
-def _lines(mask: np.ndarray, extent: int) -> list[tuple[int, int, int]]:
-    """(position, run start, run end) of the longest edge runs down the columns of ``mask``,
-    at least ``MIN_LINE`` of ``extent``, at most ``LINES_PER_AXIS``, 3 px apart; the border
-    columns excluded. Only columns with enough edge pixels in total can hold such a run, so
+def _lines(mask: np.ndarray, axis: int) -> list[tuple[int, int, int]]:
+    """(position, run start, run end) of the longest straight edge runs in an edge map:
+    vertical lines (``axis=1``: per column, runs down it) or horizontal ones (``axis=0``:
+    per row, runs along it); at least ``MIN_LINE`` of the image, at most ``LINES_PER_AXIS``,
+    3 px apart, the border lines excluded. An erosion finds the lines that hold such a run;
     runs are measured on those alone."""
-    need = MIN_LINE * extent
-    counts = mask.sum(axis=0)
-    counts[:2] = counts[-2:] = 0  # the border (and its 1 px wobble) is always a candidate anyway
-    cols = np.flatnonzero(counts >= need)
-    if len(cols) == 0:
+    import cv2
+
+    extent = mask.shape[0] if axis == 1 else mask.shape[1]
+    need = int(np.ceil(MIN_LINE * extent))
+    # an erosion by a line of ``need`` px leaves a pixel only where such a run passes
+    kernel = np.ones((need, 1) if axis == 1 else (1, need), np.uint8)
+    survivors = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).max(axis=0 if axis == 1 else 1)
+    survivors[:2] = survivors[-2:] = 0  # the border (and its 1 px wobble) is always a candidate anyway
+    lines = np.flatnonzero(survivors)
+    if len(lines) == 0:
         return []
-    length, end = dcthash.longest_runs(mask[:, cols])
+    length, end = dcthash.longest_runs(mask[:, lines] if axis == 1 else mask[lines, :].T)
     picked: list[tuple[int, int, int]] = []
     for k in np.argsort(-length, kind="stable"):
         if length[k] < need or len(picked) >= LINES_PER_AXIS:
             break
-        pos = int(cols[k])
+        pos = int(lines[k])
         if all(abs(pos - p[0]) > 2 for p in picked):
             picked.append((pos, int(end[k] - length[k]), int(end[k])))
     return sorted(picked)
@@ -361,10 +361,10 @@ def region_proposals(gray: np.ndarray, content_rect, chroma=None) -> list[tuple[
     ch, cw = content.shape
     if ch < 16 or cw < 16:
         return []
-    cc = None if chroma is None else [c[y0:y1, x0:x1] for c in chroma]
+    cc = None if chroma is None else [np.asarray(c)[y0:y1, x0:x1] for c in chroma]
     vw, hw = dcthash.edge_maps(content, cc)  # (ch, cw+1), (ch+1, cw)
-    vlines = _lines(vw, ch)
-    hlines = _lines(np.ascontiguousarray(hw.T), cw)
+    vlines = _lines(vw, axis=1)
+    hlines = _lines(hw, axis=0)
     xs = _merge([0, cw] + [v[0] for v in vlines] + [e for hl in hlines for e in hl[1:]], cw)
     ys = _merge([0, ch] + [hl[0] for hl in hlines] + [e for v in vlines for e in v[1:]], ch)
     # cumulative edge counts along the candidate sides only: cv[y, i] = edge pixels of column
@@ -373,28 +373,28 @@ def region_proposals(gray: np.ndarray, content_rect, chroma=None) -> list[tuple[
     np.cumsum(vw[:, xs], axis=0, dtype=np.int32, out=cv[1:])
     chh = np.zeros((len(ys), cw + 1), np.int32)
     np.cumsum(hw[ys, :], axis=1, dtype=np.int32, out=chh[:, 1:])
-    xi = [(i, j) for i, j in itertools.combinations(range(len(xs)), 2) if xs[j] - xs[i] >= 0.25 * cw]
-    yi = [(i, j) for i, j in itertools.combinations(range(len(ys)), 2) if ys[j] - ys[i] >= 0.25 * ch]
-    if not xi or not yi:
+    xsa, ysa = np.asarray(xs, np.int64), np.asarray(ys, np.int64)
+    xi = np.transpose(np.triu_indices(len(xs), 1))  # pairs of candidate sides, as indexes
+    yi = np.transpose(np.triu_indices(len(ys), 1))
+    xi = xi[xsa[xi[:, 1]] - xsa[xi[:, 0]] >= 0.25 * cw]
+    yi = yi[ysa[yi[:, 1]] - ysa[yi[:, 0]] >= 0.25 * ch]
+    if len(xi) == 0 or len(yi) == 0:
         return []
-    xi, yi = np.array(xi, np.int64), np.array(yi, np.int64)
-    xsa, ysa = np.array(xs, np.int64), np.array(ys, np.int64)
-    ia, ib = xi[:, 0][:, None], xi[:, 1][:, None]  # (nx, 1) indexes into xs
-    ic, id_ = yi[:, 0][None, :], yi[:, 1][None, :]  # (1, ny) indexes into ys
-    a, b, c, d = xsa[ia], xsa[ib], ysa[ic], ysa[id_]
-    area = (b - a) * (d - c) / float(cw * ch)
-    left = (cv[d, ia] - cv[c, ia]) / (d - c)
-    right = (cv[d, ib] - cv[c, ib]) / (d - c)
-    top = (chh[ic, b] - chh[ic, a]) / (b - a)
-    bottom = (chh[id_, b] - chh[id_, a]) / (b - a)
-    support = np.minimum(np.minimum(left, right), np.minimum(top, bottom))
-    whole = (a == 0) & (b == cw) & (c == 0) & (d == ch)
+    a, b = xsa[xi[:, 0]], xsa[xi[:, 1]]  # left and right of each column pair
+    c, d = ysa[yi[:, 0]], ysa[yi[:, 1]]  # top and bottom of each row pair
+    # share of edge along every candidate side: column xs[i] between rows c..d, row ys[j]
+    # between columns a..b; a rectangle's support is the least of its four sides'
+    col_support = (cv[d, :] - cv[c, :]) / (d - c)[:, None]  # (row pairs, columns)
+    row_support = (chh[:, b] - chh[:, a]) / (b - a)[None, :]  # (rows, column pairs)
+    support = np.minimum(np.minimum(col_support[:, xi[:, 0]], col_support[:, xi[:, 1]]),
+                         np.minimum(row_support[yi[:, 0], :], row_support[yi[:, 1], :]))  # (row pairs, column pairs)
+    area = np.outer(d - c, b - a) / float(cw * ch)
+    whole = np.outer((c == 0) & (d == ch), (a == 0) & (b == cw))
     ok = (area >= MIN_REGION_AREA) & (support >= MIN_SIDE_SUPPORT) & ~whole
-    ix, iy = np.nonzero(ok)
-    score = support[ix, iy] + 0.1 * area[ix, iy]
+    iy, ix = np.nonzero(ok)
+    score = support[iy, ix] + 0.1 * area[iy, ix]
     best = np.argsort(-score, kind="stable")[:MAX_REGIONS]
-    return [(x0 + xs[xi[i, 0]], y0 + ys[yi[j, 0]], x0 + xs[xi[i, 1]], y0 + ys[yi[j, 1]])
-            for i, j in zip(ix[best], iy[best])]
+    return [(x0 + int(a[i]), y0 + int(c[j]), x0 + int(b[i]), y0 + int(d[j])) for j, i in zip(iy[best], ix[best])]
 
 
 def _merge(values, limit: int, gap: int = 2) -> list[int]:
