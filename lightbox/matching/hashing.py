@@ -4,16 +4,21 @@ A :class:`HashResult` holds a list of 64-bit DCT hashes (each with a 256-bit com
 to confirm a candidate), tagged with what they describe:
 
 - ``global``: the whole image after trimming flat borders, in all 8 dihedral variants
-  (flips, right-angle rotations). Survives resize, re-encoding, blur, grey, colour shifts,
-  watermarks, flips, 90/180 degree rotation, padding and letterbox (trimmed), small rotations.
-- ``crop``: sub-rectangles of the content on a fixed grid (symmetric crops 5..25 % per side
-  and asymmetric crops). Indexed for catalogue photos so that a found image that is a crop
-  of a photo hashes close to one of them.
-- ``region``: rectangles of the found image bounded by long straight edges (a photo pasted
-  into a banner, a screenshot frame, non-flat padding). Queried against catalogue hashes.
+  (flips, right-angle rotations). Survives resize, re-encoding, blur, grey, colour and
+  gamma shifts (the blocks are histogram-equalised), watermarks, padding and letterbox
+  (trimmed).
+- ``tilt`` (catalogue): the photo rotated by -3 and +3 degrees, three ways of framing it.
+- ``crop`` (catalogue): sub-rectangles of the content on a fixed grid (symmetric crops
+  5..25 % per side and asymmetric crops of 0/7/14/21 % per side), so that a found image
+  that is a crop of a photo hashes close to one of them.
+- ``sub`` (found image): the content without one corner (a logo or badge sits there); each
+  equals one ``crop`` rectangle.
+- ``region`` (found image): rectangles bounded by long straight edges of grey or colour (a
+  photo pasted into a banner, a screenshot frame, non-flat padding).
 
-Catalogue photo and found image go through the same function; the index decides which
-kinds it stores and which it queries with.
+Catalogue photo and found image go through the same decode (JPEG DCT-scaled to about 256 px,
+in YCbCr: the grey plane is hashed, the colour planes only help find outlines) and the same
+function; the index decides which kinds it stores and which it queries with.
 """
 from __future__ import annotations
 

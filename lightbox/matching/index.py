@@ -4,12 +4,15 @@ Stage 1 (exact retrieval): every catalogue hash within ``RADIUS`` bits of any qu
 :class:`HammingIndex` does it with multi-index hashing (the 64 bits split into 3 chunks of
 22/21/21 bits; by pigeonhole a hash within R bits has a chunk within R // 3 bits, so probing
 every chunk value within R // 3 bits in direct-address tables finds all of them), falling back to
-vectorised popcount brute force for small catalogues. Both return exactly the same pairs.
+vectorised popcount brute force for small catalogues and for the photos added since the
+tables were built. Every path returns exactly the same pairs (tests/matching/test_index.py).
 
 Stage 2 (decision): a candidate is a match when its 256-bit companion hash is within the
-method's threshold (``pHash`` methods), or, failing that, when ORB features stored in both
-HashResults agree on a RANSAC similarity transform (``orb`` method). Thresholds are in
-:data:`THRESHOLDS`, chosen from ``benchmarks/matching.py`` (see docs/matching.md).
+pair's threshold (``phash`` methods). A candidate over its threshold but within
+``ORB_GATE`` goes to ORB verification: the photo's stored ORB features and the found
+image's (or its proposed region's) must agree on a RANSAC similarity transform (``orb``
+method). Thresholds are in :data:`THRESHOLDS`, chosen on the calibration set of
+``benchmarks/matching.py`` (see docs/matching.md).
 """
 from __future__ import annotations
 
@@ -107,11 +110,14 @@ class HammingIndex:
 
     Small indexes are searched by brute force. Large ones keep multi-index-hashing tables for
     the entries they were built over (the *base*) and search entries appended since (the
-    *delta*) by brute force, so adding photos never rebuilds the tables; they are rebuilt
-    (once, at the next search) only when the delta outgrows ``max(BRUTE_LIMIT, base / 4)``."""
+    *delta*) by brute force, so adding a photo costs an append, never a rebuild on the spot.
+    Once the delta passes ``DELTA_LIMIT`` rows (about 120 photos) the next search rebuilds
+    the tables over everything (2.5 s at 10 million hashes): the brute-forced part stays
+    small, so a query never pays for more than ``DELTA_LIMIT`` popcounts per hash."""
 
     CHUNKS = ((0, 22), (22, 21), (43, 21))
     BRUTE_LIMIT = 200_000  # below this many entries brute force is as fast (benchmark)
+    DELTA_LIMIT = 32_768
 
     def __init__(self, hashes: np.ndarray | None = None):
         self._h = _Grow(np.uint64)
@@ -195,7 +201,7 @@ class HammingIndex:
     def prepare(self) -> None:
         """Build the search tables now if the next search would (before parallel queries)."""
         with self._lock:
-            if len(self) >= self.BRUTE_LIMIT and (self._tables is None or self.delta > max(self.BRUTE_LIMIT, self._base // 4)):
+            if len(self) >= self.BRUTE_LIMIT and (self._tables is None or self.delta > self.DELTA_LIMIT):
                 self.build()
 
     def sub_radii(self, radius: int) -> list[int]:

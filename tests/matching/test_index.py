@@ -33,6 +33,7 @@ def _planted(rng, n: int, n_queries: int, radius: int):
 @pytest.fixture
 def small_brute_limit(monkeypatch):
     monkeypatch.setattr(HammingIndex, "BRUTE_LIMIT", 1000)
+    monkeypatch.setattr(HammingIndex, "DELTA_LIMIT", 5000)
 
 
 @pytest.mark.parametrize("radius", [0, 5, 11])
@@ -58,7 +59,7 @@ def test_appended_entries_are_found_without_a_rebuild(small_brute_limit):
     assert idx.delta == 4_000
     assert _pairs(idx.search(queries, 11)) == _pairs(idx.search_brute(queries, 11))
     assert idx._tables is tables  # the delta was brute-forced, the tables kept
-    idx.append(hashes[:2_000])  # the delta outgrows a quarter of the base: one rebuild
+    idx.append(hashes[:2_000])  # the delta outgrows DELTA_LIMIT: one rebuild, at the next search
     result = idx.search(queries, 11)
     assert idx._tables is not tables and idx.delta == 0
     assert _pairs(result) == _pairs(idx.search_brute(queries, 11))
