@@ -214,10 +214,8 @@ def edge_maps(gray: np.ndarray, chroma=None) -> tuple[np.ndarray, np.ndarray]:
     sy = cv2.absdiff(g[1:, :], g[:-1, :])
     for plane in () if chroma is None else chroma:
         c = np.asarray(plane, dtype=np.uint8)
-        cx = cv2.absdiff(c[:, 1:], c[:, :-1])
-        cy = cv2.absdiff(c[1:, :], c[:-1, :])
-        for _ in range(CHROMA_WEIGHT - 1):  # saturating integer scaling
-            cx, cy = cv2.add(cx, cx), cv2.add(cy, cy)
+        cx = cv2.convertScaleAbs(cv2.absdiff(c[:, 1:], c[:, :-1]), alpha=CHROMA_WEIGHT)  # saturating
+        cy = cv2.convertScaleAbs(cv2.absdiff(c[1:, :], c[:-1, :]), alpha=CHROMA_WEIGHT)
         sx, sy = cv2.max(sx, cx), cv2.max(sy, cy)
     counts = np.bincount(sx[::2, ::2].ravel(), minlength=256) + np.bincount(sy[::2, ::2].ravel(), minlength=256)
     thr = max(10, int(np.searchsorted(np.cumsum(counts), 0.85 * counts.sum())))

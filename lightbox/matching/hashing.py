@@ -214,6 +214,8 @@ def hash_image(data: bytes, catalog: bool = False) -> HashResult:
     they are missing, and the ORB features of a found image are computed only when a
     candidate needs verification, so the common no-match path stays cheap."""
     ycc = decode(data, long_side=WORK_SIDE, mode="YCbCr")
+    if max(ycc.shape[:2]) > WORK_SIDE * 1.25:  # DCT scaling stops at 1/8, and PNG/WebP are not scaled
+        ycc = _resample(ycc, _fit(ycc.shape, WORK_SIDE))  # the three planes in one pass
     h = hash_gray(np.ascontiguousarray(ycc[:, :, 0]), (ycc[:, :, 1], ycc[:, :, 2]))
     h._data = data
     if catalog:
@@ -327,32 +329,47 @@ LINES_PER_AXIS = 6
 MIN_SIDE_SUPPORT = 0.6  # every side of a proposal is at least this much edge
 
 
-def _lines(mask: np.ndarray, axis: int) -> list[tuple[int, int, int]]:
-    """(position, run start, run end) of the longest straight edge runs in an edge map:
-    vertical lines (``axis=1``: per column, runs down it) or horizontal ones (``axis=0``:
-    per row, runs along it); at least ``MIN_LINE`` of the image, at most ``LINES_PER_AXIS``,
-    3 px apart, the border lines excluded. An erosion finds the lines that hold such a run;
-    runs are measured on those alone."""
-    import cv2
-
-    extent = mask.shape[0] if axis == 1 else mask.shape[1]
+def _pick_lines(length: np.ndarray, end: np.ndarray, extent: int) -> list[tuple[int, int, int]]:
+    """(position, run start, run end) of the longest straight edge runs: at least
+    ``MIN_LINE`` of ``extent``, at most ``LINES_PER_AXIS``, 3 px apart, the border lines (and
+    their 1 px wobble) excluded, as they are candidates anyway."""
     need = int(np.ceil(MIN_LINE * extent))
-    # an erosion by a line of ``need`` px leaves a pixel only where such a run passes
-    kernel = np.ones((need, 1) if axis == 1 else (1, need), np.uint8)
-    survivors = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).max(axis=0 if axis == 1 else 1)
-    survivors[:2] = survivors[-2:] = 0  # the border (and its 1 px wobble) is always a candidate anyway
-    lines = np.flatnonzero(survivors)
-    if len(lines) == 0:
-        return []
-    length, end = dcthash.longest_runs(mask[:, lines] if axis == 1 else mask[lines, :].T)
+    length = np.array(length, np.int64)
+    length[:2] = length[-2:] = 0
     picked: list[tuple[int, int, int]] = []
     for k in np.argsort(-length, kind="stable"):
         if length[k] < need or len(picked) >= LINES_PER_AXIS:
             break
-        pos = int(lines[k])
-        if all(abs(pos - p[0]) > 2 for p in picked):
-            picked.append((pos, int(end[k] - length[k]), int(end[k])))
+        if all(abs(int(k) - p[0]) > 2 for p in picked):
+            picked.append((int(k), int(end[k] - length[k]), int(end[k])))
     return sorted(picked)
+
+
+def _runs(mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Length and end of the longest edge run along every column (``axis=1``: runs down
+    it) or row (``axis=0``) of an edge map, measured only where an erosion by a line of
+    ``MIN_LINE`` of the image shows such a run can exist (elsewhere 0): numpy's way of
+    skipping the lines that cannot qualify."""
+    import cv2
+
+    extent = mask.shape[0] if axis == 1 else mask.shape[1]
+    need = int(np.ceil(MIN_LINE * extent))
+    kernel = np.ones((need, 1) if axis == 1 else (1, need), np.uint8)
+    survivors = np.flatnonzero(cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).max(axis=0 if axis == 1 else 1))
+    n = mask.shape[1] if axis == 1 else mask.shape[0]
+    length, end = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if len(survivors):
+        length[survivors], end[survivors] = dcthash.longest_runs(mask[:, survivors] if axis == 1 else mask[survivors, :].T)
+    return length, end
+
+
+def edge_layout(content: np.ndarray, chroma=None):
+    """(v, h, vertical lines, horizontal lines) of a uint8 grey region and its colour planes:
+    the edge maps of :func:`dcthash.edge_maps` and the lines picked from them."""
+    ch, cw = content.shape
+    v, h = dcthash.edge_maps(content, chroma)
+    (vlen, vend), (hlen, hend) = _runs(v, axis=1), _runs(h, axis=0)
+    return v, h, _pick_lines(vlen, vend, ch), _pick_lines(hlen, hend, cw)
 
 
 def region_proposals(gray: np.ndarray, content_rect, chroma=None) -> list[tuple[int, int, int, int]]:
@@ -367,11 +384,9 @@ def region_proposals(gray: np.ndarray, content_rect, chroma=None) -> list[tuple[
     if ch < 16 or cw < 16:
         return []
     cc = None if chroma is None else [np.asarray(c)[y0:y1, x0:x1] for c in chroma]
-    vw, hw = dcthash.edge_maps(content, cc)  # (ch, cw+1), (ch+1, cw)
-    vlines = _lines(vw, axis=1)
-    hlines = _lines(hw, axis=0)
-    xs = _merge([0, cw] + [v[0] for v in vlines] + [e for hl in hlines for e in hl[1:]], cw)
-    ys = _merge([0, ch] + [hl[0] for hl in hlines] + [e for v in vlines for e in v[1:]], ch)
+    vw, hw, vlines, hlines = edge_layout(content, cc)  # maps (ch, cw+1), (ch+1, cw)
+    xs = _merge([v[0] for v in vlines], [e for hl in hlines for e in hl[1:]], cw)
+    ys = _merge([hl[0] for hl in hlines], [e for v in vlines for e in v[1:]], ch)
     # cumulative edge counts along the candidate sides only: cv[y, i] = edge pixels of column
     # xs[i] above row y, chh[i, x] = edge pixels of row ys[i] left of column x
     cv = np.zeros((ch + 1, len(xs)), np.int32)
@@ -402,13 +417,12 @@ def region_proposals(gray: np.ndarray, content_rect, chroma=None) -> list[tuple[
     return [(x0 + int(a[i]), y0 + int(c[j]), x0 + int(b[i]), y0 + int(d[j])) for j, i in zip(iy[best], ix[best])]
 
 
-def _merge(values, limit: int, gap: int = 2) -> list[int]:
-    out: list[int] = []
-    for v in sorted(set(int(min(max(v, 0), limit)) for v in values)):
-        if not out or v - out[-1] > gap:
+def _merge(lines, ends, limit: int, gap: int = 2) -> list[int]:
+    """Candidate side positions in 0..limit: the border, the lines, then the run ends that
+    are more than ``gap`` px from every position already kept (an end a pixel off a line
+    would otherwise push the line itself out)."""
+    out = sorted({0, limit} | {int(min(max(v, 0), limit)) for v in lines})
+    for v in sorted({int(min(max(v, 0), limit)) for v in ends}):
+        if all(abs(v - u) > gap for u in out):
             out.append(v)
-    if out[-1] != limit:
-        out[-1] = limit if limit - out[-1] <= gap else out[-1]
-        if out[-1] != limit:
-            out.append(limit)
-    return out
+    return sorted(out)
