@@ -32,7 +32,7 @@ from lightbox.matching import dcthash, verify
 from lightbox.matching.decode import BadImage, decode
 
 HASH_VERSION = 3
-WORK_SIDE = 256  # decode size (long side); crops of 60 % still give >= 150 px for a 64 px DCT
+WORK_SIDE = 192  # decode size (long side); crops of 60 % still give >= 110 px for a 64 px DCT
 FEATURE_SIDE = 512  # decode size for ORB features (catalogue at sync, found images on demand)
 N_FEATURES = 300  # ORB keypoints kept per image for verification
 MIN_QUALITY = 0.12  # below this an image is not matched (flat colour, smooth gradients, icons)
