@@ -16,7 +16,7 @@ to confirm a candidate), tagged with what they describe:
 - ``region`` (found image): rectangles bounded by long straight edges of grey or colour (a
   photo pasted into a banner, a screenshot frame, non-flat padding).
 
-Catalogue photo and found image go through the same decode (JPEG DCT-scaled to about 256 px,
+Catalogue photo and found image go through the same decode (JPEG DCT-scaled to about 192 px,
 in YCbCr: the grey plane is hashed, the colour planes only help find outlines) and the same
 function; the index decides which kinds it stores and which it queries with.
 """
