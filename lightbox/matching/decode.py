@@ -62,7 +62,7 @@ def decode(data: bytes, long_side: int = 256, mode: str = "L") -> np.ndarray:
     "YCbCr" (whose first plane is exactly the "L" decode: JPEG stores it), EXIF
     orientation applied, at least ``long_side`` px on its long side when the source is that
     big (JPEGs are DCT-scaled to the nearest size at or above it; nothing is upscaled)."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     im = open_image(data)
     try:

@@ -160,7 +160,7 @@ class HammingIndex:
             es.append(ei + start)
             ds.append(d[qi, ei])
         if not qs:
-            return _EMPTY()
+            return _empty()
         return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
 
     # -- multi-index hashing ---------------------------------------------------------------
@@ -257,7 +257,7 @@ class HammingIndex:
                 out_e.append(order[pos[keep]].astype(np.int64))
                 out_d.append(d[keep])
         if not out_q:
-            return _EMPTY()
+            return _empty()
         return np.concatenate(out_q), np.concatenate(out_e), np.concatenate(out_d)
 
     def search_compiled(self, queries: np.ndarray, radius: int, slots: int = 32):
@@ -294,7 +294,7 @@ class HammingIndex:
 
     def search(self, queries: np.ndarray, radius: int):
         if len(self) == 0 or len(queries) == 0:
-            return _EMPTY()
+            return _empty()
         if len(self) < self.BRUTE_LIMIT:
             return self.search_brute(queries, radius)
         self.prepare()
@@ -305,7 +305,7 @@ class HammingIndex:
         return tuple(np.concatenate([a, b]) for a, b in zip(base, extra))
 
 
-def _EMPTY():
+def _empty():
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
 
 

@@ -118,7 +118,6 @@ def agreeing_region(cat: np.ndarray, found: np.ndarray, matrix: np.ndarray, tol:
     rows &= valid.any(axis=1)
     if cols.sum() < 8 or rows.sum() < 8:
         return None
-    xs, ys = np.nonzero(cols)[0], np.nonzero(rows)[0]
     # the largest run of agreeing columns/rows (a copy is one rectangle)
     x0, x1 = _longest_true_run(cols)
     y0, y1 = _longest_true_run(rows)
@@ -126,7 +125,7 @@ def agreeing_region(cat: np.ndarray, found: np.ndarray, matrix: np.ndarray, tol:
 
 
 def _longest_true_run(mask: np.ndarray) -> tuple[int, int]:
-    best, start, cur = (0, 0), None, 0
+    best, start = (0, 0), None
     for i, v in enumerate(np.append(mask, False)):
         if v and start is None:
             start = i

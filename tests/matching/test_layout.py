@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lightbox.matching import dcthash, hashing
+from lightbox.matching import hashing
 from lightbox.matching.decode import decode
 
 from .conftest import jpeg
