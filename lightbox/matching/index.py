@@ -45,15 +45,29 @@ THRESHOLDS = {
 # corner-masked views of a found image against the photo's same crop; reported as method
 # "phash_crop" (details.query_hash == "sub"), within phash_crop's published threshold
 SUB_THRESHOLDS = {("crop", "sub"): 48}
+
+
+def _method(catalog_kind: str, query_kind: str) -> str:
+    """The reported method of a hash pair (a corner-masked view is reported as a crop)."""
+    name = {"global": "phash", "tilt": "phash_tilt", "crop": "phash_crop"}[catalog_kind]
+    return name + "_region" if query_kind == "region" else name
+
+
 # the threshold each reported method is held to (distance = Hamming distance of the 256-bit
 # hashes; for "orb" 1 - inliers/keypoints, accepted by RANSAC rules rather than a cut-off)
-METHOD_THRESHOLDS = {
-    "phash": 56, "phash_tilt": 56, "phash_crop": 48,
-    "phash_region": 56, "phash_tilt_region": 48, "phash_crop_region": 48, "orb": 1.0,
-}
+def _method_thresholds() -> dict[str, float]:
+    limits: dict[str, float] = {"orb": 1.0}
+    for (catalog_kind, query_kind), limit in {**THRESHOLDS, **SUB_THRESHOLDS}.items():
+        method = _method(catalog_kind, query_kind)
+        limits[method] = max(limit, limits.get(method, 0))
+    return limits
+
+
+METHOD_THRESHOLDS = _method_thresholds()
 # a candidate over its threshold goes to ORB verification only when its 256-bit distance is
-# at most this: genuine copies that needed ORB were at 50-82 in the benchmark, unrelated
-# candidates sit at 109 +- 9, so a catalogue of random-looking neighbours costs no ORB work
+# at most this: genuine copies that needed ORB were at 50-82 in development runs of the
+# benchmark, unrelated candidates sit at 110 +- 8 (matching.jsonl, "thresholds"), so a
+# catalogue of random-looking neighbours costs no ORB work
 ORB_GATE = 90
 CATALOG_KINDS = ("global", "tilt", "crop")
 _PAIR_PRIORITY = {("global", "global"): 0, ("tilt", "global"): 1, ("crop", "global"): 2, ("global", "region"): 3,
@@ -485,9 +499,7 @@ class CatalogIndex:
             details["found_coverage_pct"] = round(100 * (fx1 - fx0) * (fy1 - fy0), 1)
             label = "composite" if qkind == "region" else "padded"
             transform = "+".join(t for t in (transform, label) if t)
-        method = {"global": "phash", "tilt": "phash_tilt", "crop": "phash_crop"}[ckind]
-        if qkind == "region":
-            method += "_region"
+        method = _method(ckind, qkind)
 
         return Match(pid, float(dist), method, transform, details)
 

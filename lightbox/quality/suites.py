@@ -346,15 +346,9 @@ def licensing_score_drift(conn, as_of: datetime) -> Check:
 # ---- matches (the infringement sweep) -----------------------------------------------------
 
 def _thresholds() -> dict[str, float]:
-    from lightbox.matching.index import THRESHOLDS
+    from lightbox.matching.index import METHOD_THRESHOLDS
 
-    limits = {"orb": 1.0}
-    for (catalog, query_kind), limit in THRESHOLDS.items():
-        method = {"global": "phash", "tilt": "phash_tilt", "crop": "phash_crop"}[catalog]
-        if query_kind == "region":
-            method += "_region"
-        limits[method] = float(limit)
-    return limits
+    return {method: float(limit) for method, limit in METHOD_THRESHOLDS.items()}
 
 
 @suite("infringement_matches", "matches", WARNING, "infringement.matches")
