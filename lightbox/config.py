@@ -47,6 +47,10 @@ class Settings:
     crawl_resolve: dict = field(default_factory=dict)
     # stock-site listing feeds for the exclusivity audit ("site=url,site=url")
     stock_feeds: dict = field(default_factory=dict)
+    # the only places a file:// or s3:// image_path may point into (URLs, no trailing slash)
+    media_roots: tuple[str, ...] = ()
+    # addresses whose X-Forwarded-For the inspector app believes
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def pgdata(self) -> Path:
@@ -116,7 +120,20 @@ def settings(env: dict[str, str] | None = None) -> Settings:
         photographer_share=share,
         crawl_resolve=_pairs(env.get("LIGHTBOX_CRAWL_RESOLVE", "")),
         stock_feeds=_pairs(env.get("LIGHTBOX_STOCK_FEEDS", "")),
+        media_roots=tuple(
+            _media_root(r) for r in (_split(env.get("LIGHTBOX_MEDIA_ROOTS", "")) or (str(landing), object_store))
+        ),
+        trusted_proxies=tuple(
+            ipaddress.ip_network(n, strict=False) for n in _split(env.get("LIGHTBOX_TRUSTED_PROXIES", ""))
+        ),
     )
+
+
+def _media_root(value: str) -> str:
+    """A media root as a URL: a plain path becomes ``file://<absolute path>``."""
+    if "://" not in value:
+        value = f"file://{Path(value).expanduser().resolve()}"
+    return value.rstrip("/")
 
 
 def _pairs(value: str) -> dict[str, str]:

@@ -1,16 +1,12 @@
 """Object storage through fsspec: the primary media store, evidence, model artifacts and the
 regional mirrors are all URLs (``file://`` here, ``s3://`` in the cluster mode).
 
-``read_photo_bytes`` resolves a photo's ``image_path`` the way the landing contract says:
-relative to the landing folder (``images/…``) or a ``file://``, ``s3://`` or ``http(s)://``
-URI. HTTP(S) goes through the crawler's safe fetcher, never straight to the network.
+Storage only: reading a catalogue photo by its ``image_path`` (the landing contract's rule,
+safe HTTP) is ``lightbox.landing.media.read_photo_bytes``.
 """
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
-from lightbox.config import settings
 
 
 def filesystem(url: str):
@@ -58,29 +54,3 @@ def put_content_addressed(base_url: str, data: bytes, suffix: str = "") -> tuple
     if not exists(url):
         put_bytes(url, data)
     return url, digest
-
-
-def photo_url(image_path: str, landing: Path | None = None) -> str:
-    """The URL of a photo's image from its landing ``image_path``."""
-    if "://" in image_path:
-        return image_path
-    base = landing or settings().landing
-    resolved = (base / image_path).resolve()
-    if not resolved.is_relative_to(base.resolve()):
-        raise ValueError(f"image_path {image_path!r} points outside the landing folder")
-    return f"file://{resolved}"
-
-
-def read_photo_bytes(image_path: str, landing: Path | None = None, max_bytes: int = 100 * 1024 * 1024) -> bytes:
-    """The bytes of a catalogue photo. Raises FileNotFoundError or ValueError with a reason."""
-    url = photo_url(image_path, landing)
-    if url.startswith(("http://", "https://")):
-        from lightbox.crawl.fetch import fetch_bytes  # safe fetch: public addresses only
-
-        return fetch_bytes(url, max_bytes=max_bytes)
-    fs, path = filesystem(url)
-    size = fs.size(path)
-    if size is not None and size > max_bytes:
-        raise ValueError(f"{image_path}: {size} bytes is over the {max_bytes}-byte limit")
-    with fs.open(path, "rb") as fh:
-        return fh.read()

@@ -304,7 +304,7 @@ def metadata_row(row) -> tuple[dict, list[str]]:
 
 def compute_pixels(image_paths: list[str], workers: int = 2) -> list[tuple[dict, str | None]]:
     """Pixel features of each image path (``None`` error) or NaNs and the reason."""
-    from lightbox.objects import read_photo_bytes
+    from lightbox.landing.media import read_photo_bytes
 
     def one(path):
         if not path:

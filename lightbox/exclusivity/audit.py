@@ -463,7 +463,7 @@ def audit_index(conn):
         held = cur.fetchall()
     if held:
         from lightbox.matching import BadImage, hash_image
-        from lightbox.objects import read_photo_bytes
+        from lightbox.landing.media import read_photo_bytes
 
         for photo_id, image_path in held:
             if photo_id in index:

@@ -105,7 +105,7 @@ def match_images(conn, sweep_id: str, as_of: datetime, settings=None, verify=Tru
     Returns counts by status."""
     from lightbox.crawl.fetch import FetchError
     from lightbox.infringement.evidence import FetchRecord, build_evidence
-    from lightbox.objects import read_photo_bytes
+    from lightbox.landing.media import read_photo_bytes
 
     if settings is None:
         from lightbox.config import settings as current

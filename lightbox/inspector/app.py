@@ -539,9 +539,9 @@ def create_app(database_url: str | None = None, role: str | None = APP_ROLE, poo
     @pages.get("/photos/{photo_id}/thumb.jpg")
     def thumb(photo_id: str, size: Literal["thumb", "display"] = "thumb"):
         with app.state.pool.connection() as conn:
-            path = q.image_path(conn, photo_id)
+            path, sha256 = q.image_path(conn, photo_id)
         try:
-            data = images.rendition(path, size)
+            data = images.rendition(path, size, sha256)
         except (FileNotFoundError, ValueError, OSError) as exc:
             log.warning("image of %s: %s", photo_id, exc)
             raise q.NotFound(f"The image of photo {photo_id} cannot be read.") from exc
@@ -550,9 +550,9 @@ def create_app(database_url: str | None = None, role: str | None = APP_ROLE, poo
     @pages.get("/photos/{photo_id}/image")
     def full_image(photo_id: str):
         with app.state.pool.connection() as conn:
-            path = q.image_path(conn, photo_id)
+            path, sha256 = q.image_path(conn, photo_id)
         try:
-            data, mime = images.original(path)
+            data, mime = images.original(path, sha256)
         except (FileNotFoundError, ValueError, OSError) as exc:
             log.warning("image of %s: %s", photo_id, exc)
             raise q.NotFound(f"The image of photo {photo_id} cannot be read.") from exc

@@ -1,4 +1,4 @@
-"""Photo images for the inspector app: the original through ``lightbox.objects`` and JPEG
+"""Photo images for the inspector app: the original through ``lightbox.landing.media`` and JPEG
 renditions (a thumbnail for lists, a display size for the photo page) made with Pillow and
 cached on disk under ``$LIGHTBOX_HOME/cache/inspector`` plus a small in-memory LRU.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 SIZES = {"thumb": 360, "display": 1400}
 
-_memory: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_memory: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
 _memory_lock = threading.Lock()
 _MEMORY_ITEMS = 256
 
@@ -27,34 +27,34 @@ def cache_dir() -> Path:
     return settings().home / "cache" / "inspector"
 
 
-def original(image_path: str) -> tuple[bytes, str]:
+def original(image_path: str, sha256: str | None = None) -> tuple[bytes, str]:
     """(bytes, content type) of a photo's original; the type is what Pillow sees, so
-    nothing but an image is ever served as one."""
+    nothing but an image (of the row's sha256, when it has one) is ever served."""
     from PIL import Image
 
-    from lightbox.objects import read_photo_bytes
+    from lightbox.landing.media import read_photo_bytes
 
-    data = read_photo_bytes(image_path)
+    data = read_photo_bytes(image_path, sha256=sha256)
     with Image.open(io.BytesIO(data)) as img:
         mime = Image.MIME.get(img.format or "", "application/octet-stream")
     return data, mime
 
 
-def rendition(image_path: str, size: str) -> bytes:
+def rendition(image_path: str, size: str, sha256: str | None = None) -> bytes:
     """A JPEG of the photo no larger than SIZES[size] on its long side."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}")
-    key = (image_path, size)
+    key = (image_path, size, sha256 or "")
     with _memory_lock:
         if key in _memory:
             _memory.move_to_end(key)
             return _memory[key]
-    digest = hashlib.sha256(f"{size}\0{image_path}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{size}\0{image_path}\0{sha256 or ''}".encode()).hexdigest()
     path = cache_dir() / digest[:2] / f"{digest}.jpg"
     if path.exists():
         data = path.read_bytes()
     else:
-        data = _render(image_path, SIZES[size])
+        data = _render(image_path, SIZES[size], sha256)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
@@ -66,12 +66,12 @@ def rendition(image_path: str, size: str) -> bytes:
     return data
 
 
-def _render(image_path: str, long_side: int) -> bytes:
+def _render(image_path: str, long_side: int, sha256: str | None) -> bytes:
     from PIL import Image, ImageOps
 
-    from lightbox.objects import read_photo_bytes
+    from lightbox.landing.media import read_photo_bytes
 
-    with Image.open(io.BytesIO(read_photo_bytes(image_path))) as img:
+    with Image.open(io.BytesIO(read_photo_bytes(image_path, sha256=sha256))) as img:
         img.draft("RGB", (long_side, long_side))  # JPEG: decode at a reduced scale, much faster
         img = ImageOps.exif_transpose(img)
         img.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)

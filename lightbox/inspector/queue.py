@@ -119,12 +119,6 @@ def _atomic(conn):
 _LOCK = "select pg_advisory_xact_lock(hashtext('lightbox.inspector.claim'), hashtext(%(inspector)s));"
 
 
-def return_expired_claims(cur, ttl: float | None = None) -> int:
-    """Put claims older than the TTL back to ``pending``; returns how many."""
-    cur.execute(_RETURN_EXPIRED, {"ttl": claim_ttl_minutes() if ttl is None else ttl})
-    return cur.rowcount
-
-
 def claim_next(conn, inspector: str, category: str | None = None, ttl: float | None = None) -> Claim | None:
     """Claim the highest-priority pending photo (optionally of one category) for
     ``inspector``, or return the claim they already hold. None when nothing is pending.
@@ -479,12 +473,12 @@ def my_history(conn, inspector: str, limit: int = 100) -> list[dict]:
         return _rows(cur)
 
 
-def image_path(conn, photo_id: str) -> str:
-    """The image_path of a queued photo (NotFound for anything not in the queue)."""
+def image_path(conn, photo_id: str) -> tuple[str, str | None]:
+    """(image_path, sha256) of a queued photo (NotFound for anything not in the queue)."""
     with _atomic(conn) as cur:
         cur.execute(
             """
-            select p.image_path from licensing.review_queue q join raw.photos p on p.photo_id = q.photo_id
+            select p.image_path, p.sha256 from licensing.review_queue q join raw.photos p on p.photo_id = q.photo_id
              where q.photo_id = %s
             """,
             (photo_id,),
@@ -492,4 +486,4 @@ def image_path(conn, photo_id: str) -> str:
         row = cur.fetchone()
     if not row or not row[0]:
         raise NotFound(f"Photo {photo_id} has no image in the review queue.")
-    return row[0]
+    return row[0], row[1]

@@ -14,11 +14,36 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a number column may hold: ``low``/``high`` inclusive bounds (None: open),
+    ``positive`` excludes zero, ``places`` the most decimal places (the contract's
+    ``numeric(p, s)``). Out of range means quarantine: PostgreSQL and every reader
+    downstream see only numbers they can hold."""
+
+    low: str | None = None
+    high: str | None = None
+    places: int | None = None
+    positive: bool = False
+
+
+# Money: numeric(18,4), never negative (a refund is not a sale).
+MONEY = Range("0", "99999999999999.9999", 4)
+# Exchange rates: US dollars per unit, numeric(18,12), above zero.
+RATE = Range("0", "999999", 12, positive=True)
+# Camera settings: measurements above zero, numeric(18,8).
+MEASURE = Range("0", "1000000", 8, positive=True)
+PIXELS = Range("1", "1000000")
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # id, text, int, numeric, bool, timestamptz, date, country, currency, enum, url, sha256
+    # id, text, int, numeric, bool, timestamptz, date, country, currency, enum, url, sha256,
+    # media (an image_path: lightbox.landing.media), region (a code of LIGHTBOX_REGIONS)
+    type: str
     required: bool = False
     choices: tuple[str, ...] = ()
+    range: Range | None = None
 
     @property
     def sql_type(self) -> str:
@@ -35,6 +60,8 @@ class Column:
             "enum": "text",
             "url": "text",
             "sha256": "text",
+            "media": "text",
+            "region": "text",
         }[self.type]
 
 
@@ -56,8 +83,8 @@ class Source:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name, type_="text", required=False, choices=()):
-    return Column(name, type_, required, tuple(choices))
+def _c(name, type_="text", required=False, choices=(), range_=None):
+    return Column(name, type_, required, tuple(choices), range_)
 
 
 TS = "timestamptz"
@@ -90,14 +117,14 @@ SOURCES: dict[str, Source] = {
                 _c("description"),
                 _c("keywords"),
                 _c("category"),
-                _c("width", "int"),
-                _c("height", "int"),
+                _c("width", "int", range_=PIXELS),
+                _c("height", "int", range_=PIXELS),
                 _c("camera_make"),
                 _c("camera_model"),
-                _c("focal_length_mm", "numeric"),
-                _c("aperture", "numeric"),
-                _c("iso", "int"),
-                _c("exposure_s", "numeric"),
+                _c("focal_length_mm", "numeric", range_=MEASURE),
+                _c("aperture", "numeric", range_=MEASURE),
+                _c("iso", "int", range_=Range("1", "10000000")),
+                _c("exposure_s", "numeric", range_=MEASURE),
                 _c("has_people", "bool"),
                 _c("has_property", "bool"),
                 _c("model_release", "bool"),
@@ -105,7 +132,7 @@ SOURCES: dict[str, Source] = {
                 _c("submitted_for_licensing", "bool", True),
                 _c("removed_from_licensing", "bool", True),
                 _c("exclusive", "bool"),
-                _c("image_path", "text", True),
+                _c("image_path", "media", True),
                 _c("sha256", "sha256"),
                 _c("updated_at", TS, True),
                 _c("deleted_at", TS),
@@ -130,7 +157,7 @@ SOURCES: dict[str, Source] = {
                 _c("photo_id", "id", True),
                 _c("sold_at", TS, True),
                 _c("license_type"),
-                _c("amount", "numeric", True),
+                _c("amount", "numeric", True, range_=MONEY),
                 _c("currency", "currency", True),
             ),
         ),
@@ -152,7 +179,7 @@ SOURCES: dict[str, Source] = {
             (
                 _c("event_id", "id", True),
                 _c("user_id", "id", True),
-                _c("region", "text", True),
+                _c("region", "region", True),
                 _c("photo_id", "id"),
                 _c("action", "enum", True, ("grant", "revoke")),
                 _c("at", TS, True),
@@ -181,9 +208,9 @@ SOURCES: dict[str, Source] = {
                 _c("case_ref"),
                 _c("photo_id", "id"),
                 _c("infringer_domain"),
-                _c("gross_amount", "numeric", True),
+                _c("gross_amount", "numeric", True, range_=MONEY),
                 _c("currency", "currency", True),
-                _c("partner_fee", "numeric", True),
+                _c("partner_fee", "numeric", True, range_=MONEY),
                 _c("collected_at", TS, True),
             ),
         ),
@@ -193,7 +220,7 @@ SOURCES: dict[str, Source] = {
             (
                 _c("rate_date", "date", True),
                 _c("currency", "currency", True),
-                _c("usd_per_unit", "numeric", True),
+                _c("usd_per_unit", "numeric", True, range_=RATE),
             ),
         ),
         Source(
@@ -201,8 +228,8 @@ SOURCES: dict[str, Source] = {
             ("url",),
             (
                 _c("url", "url", True),
-                _c("priority", "int"),
-                _c("max_depth", "int"),
+                _c("priority", "int", range_=Range("-1000000", "1000000")),
+                _c("max_depth", "int", range_=Range("0", "1000")),
                 _c("source", "enum", True, ("seed", "photographer_report")),
                 _c("reported_by", "id"),
             ),
@@ -222,15 +249,21 @@ create table if not exists raw.landing_files (
     file_id bigserial primary key,
     source text not null,
     path text not null,
-    sha256 text not null unique,
+    sha256 text not null,
     size_bytes bigint not null,
     rows_total bigint not null default 0,
     rows_loaded bigint not null default 0,
     rows_quarantined bigint not null default 0,
+    -- loaded | empty | quarantined (the whole file, see error) | failed (error; a rerun
+    -- retries it) | ignored (a file outside the contract's source folders)
     status text not null default 'loading',
     error text,
     loaded_at timestamptz not null default now()
 );
+-- A file is keyed by its source and its bytes: the same bytes delivered to the wrong folder
+-- first can still load in the right one. (Older databases keyed by sha256 alone.)
+alter table raw.landing_files drop constraint if exists landing_files_sha256_key;
+create unique index if not exists landing_files_source_sha256 on raw.landing_files (source, sha256);
 create table if not exists raw.quarantine (
     quarantine_id bigserial primary key,
     source text not null,
@@ -239,9 +272,10 @@ create table if not exists raw.quarantine (
     line bigint not null,
     reason text not null,
     payload text,
-    loaded_at timestamptz not null default now(),
-    unique (file_sha256, line)
+    loaded_at timestamptz not null default now()
 );
+alter table raw.quarantine drop constraint if exists quarantine_file_sha256_line_key;
+create unique index if not exists quarantine_source_file_line on raw.quarantine (source, file_sha256, line);
 """
     ]
     for source in SOURCES.values():

@@ -22,6 +22,7 @@ import io
 import logging
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,11 +48,12 @@ class FileResult:
     source: str
     path: str
     sha256: str
-    status: str  # loaded, skipped (already loaded), empty
+    status: str  # loaded, empty, quarantined, failed, ignored, skipped (already recorded)
     rows_total: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     file_id: int | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -60,7 +62,15 @@ class IngestResult:
 
     @property
     def new_files(self) -> list[FileResult]:
-        return [f for f in self.files if f.status != "skipped"]
+        return [f for f in self.files if f.status not in ("skipped", "ignored", "failed")]
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ignored(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "ignored"]
 
     @property
     def rows_loaded(self) -> int:
@@ -82,6 +92,8 @@ class IngestResult:
             "files_new": len(self.new_files),
             "rows_loaded": self.rows_loaded,
             "rows_quarantined": self.rows_quarantined,
+            "files_failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "files_ignored": [f.path for f in self.ignored],
             "by_source": by_source,
         }
 
@@ -92,6 +104,20 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def unknown_files(landing: Path) -> Iterator[tuple[str, Path]]:
+    """(folder, file) for every CSV of the landing folder outside the source folders (the
+    landing folder's own top level included), in a stable order. ``images/`` holds media."""
+    if not landing.is_dir():
+        return
+    for entry in sorted(landing.iterdir()):
+        if entry.is_file() and entry.suffix.lower() == ".csv":
+            yield "", entry
+        elif entry.is_dir() and entry.name not in SOURCES:
+            for path in sorted(entry.rglob("*.csv")):
+                if path.is_file():
+                    yield entry.name, path
 
 
 def landing_files(landing: Path) -> Iterator[tuple[Source, Path]]:
@@ -106,31 +132,55 @@ def landing_files(landing: Path) -> Iterator[tuple[Source, Path]]:
 
 class _Records:
     """CSV records of a byte stream with the line each starts on (``first_line`` is the
-    number of the stream's first line in its file). Invalid UTF-8 survives as surrogate
-    escapes (the validator rejects those rows); a CSV syntax error rejects one record and the
-    reader carries on."""
+    number of the stream's first line in its file). A UTF-8 byte order mark at the start of
+    a file is dropped. Invalid UTF-8 survives as surrogate escapes (the validator rejects
+    those rows). A CSV syntax error (a stray or unterminated quote) rejects the record's
+    first line only: the lines the broken record swallowed are read again as records of
+    their own, so one bad quote never takes the rest of the file with it."""
 
     def __init__(self, fh, first_line: int = 1):
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
-        self.reader = csv.reader(text, strict=True)
-        self.base = first_line - 1
+        encoding = "utf-8-sig" if first_line == 1 else "utf-8"
+        self.text = io.TextIOWrapper(fh, encoding=encoding, errors="surrogateescape", newline="")
+        self.first_line = first_line
 
-    def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
-        reader, base = self.reader, self.base
+    def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
+        source = iter(self.text)
+        given_back: deque[str] = deque()
+        taken: list[str] = []  # the lines of the record being read
+        line_no = self.first_line - 1  # the last line handed to the reader
+
+        def feed() -> Iterator[str]:
+            nonlocal line_no
+            while True:
+                if given_back:
+                    line = given_back.popleft()
+                else:
+                    line = next(source, None)
+                    if line is None:
+                        return
+                line_no += 1
+                taken.append(line)
+                yield line
+
+        reader = csv.reader(feed(), strict=True)
         while True:
-            start = base + reader.line_num + 1
+            taken.clear()
+            start = line_no + 1
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                end = max(base + reader.line_num, start)
-                where = f"line {start}" if end == start else f"lines {start}-{end}"
-                yield start, None, f"unreadable CSV at {where}: {exc}"
+                bad = taken[0] if taken else ""
+                given_back.extendleft(reversed(taken[1:]))
+                line_no = start
+                reader = csv.reader(feed(), strict=True)
+                hint = " (an unterminated quote?)" if "unexpected end of data" in str(exc) else ""
+                yield start, None, f"unreadable CSV at line {start}: {exc}{hint}", bad.rstrip("\r\n")
                 continue
             if fields == []:  # a blank line is no record
                 continue
-            yield start, fields, None
+            yield start, fields, None, ""
 
 
 def _csv_line(values) -> str:
@@ -190,13 +240,13 @@ class _RangeValidator:
         bad: list[tuple[int, str, str]] = []
         file_id, _, arrived = self.tail
         validator = self.validator
-        for line, fields, error in records:
+        for line, fields, error, raw in records:
             if self.header_pending:
                 self.header_pending = False
                 if fields is None:
                     self.header_error = f"header row unreadable: {error}"
                     self.rows_total += 1
-                    bad.append((line, self.header_error, ""))
+                    bad.append((line, self.header_error, _payload(None, raw)))
                     continue
                 try:
                     validator = self.validator = RowValidator(self.source, fields)
@@ -209,7 +259,7 @@ class _RangeValidator:
                 continue
             self.rows_total += 1
             if error is not None:
-                bad.append((line, error, ""))
+                bad.append((line, error, _payload(None, raw)))
             elif self.header_error is not None:
                 bad.append((line, self.header_error, _payload(fields)))
             else:
@@ -255,7 +305,7 @@ def _split_ranges(path: Path, range_bytes: int) -> tuple[list[str], list[tuple[i
         header_end = mm.find(b"\n")
         if header_end < 0 or mm[:header_end].count(b'"') % 2:
             return None
-        header_text = mm[:header_end].decode("utf-8", "surrogateescape").rstrip("\r")
+        header_text = mm[:header_end].decode("utf-8", "surrogateescape").rstrip("\r").removeprefix("\ufeff")
         header = next(csv.reader([header_text]))
         ranges = []
         start, line = header_end + 1, 2
@@ -283,16 +333,64 @@ def _split_ranges(path: Path, range_bytes: int) -> tuple[list[str], list[tuple[i
 def load_file(conn, source: Source, path: Path, landing: Path | None = None, workers: int = 1) -> FileResult:
     """Load one file in one transaction (the caller's connection, committed here). A big
     file is validated by ``workers`` processes at once, in byte ranges of whole records;
-    the rows reach PostgreSQL in file order all the same."""
+    the rows reach PostgreSQL in file order all the same.
+
+    Any error rolls the file back and records it as ``failed`` with the error (a rerun
+    retries it); the next file loads all the same."""
     sha = file_sha256(path)
     shown = str(path.relative_to(landing)) if landing and path.is_relative_to(landing) else str(path)
+    try:
+        return _load_file(conn, source, path, shown, sha, workers)
+    except Exception as exc:  # noqa: BLE001 - recorded on the file, which a rerun retries
+        conn.rollback()
+        reason = f"{type(exc).__name__}: {exc}".strip()[:2000]
+        log.error("%s %s failed, nothing of it loaded (a rerun retries it): %s", source.name, shown, reason)
+        with conn.cursor() as cur:
+            cur.execute(
+                """insert into raw.landing_files (source, path, sha256, size_bytes, status, error)
+                   values (%s, %s, %s, %s, 'failed', %s)
+                   on conflict (source, sha256) do update set status = 'failed', error = excluded.error,
+                       path = excluded.path, loaded_at = now()""",
+                (source.name, shown, sha, path.stat().st_size, reason),
+            )
+        conn.commit()
+        return FileResult(source.name, shown, sha, "failed", error=reason)
+
+
+def record_unknown_files(conn, landing: Path) -> list[FileResult]:
+    """CSV files outside the contract's source folders: never loaded, but each is logged and
+    recorded once in raw.landing_files (status ``ignored``, with the reason)."""
+    results = []
+    for folder, path in unknown_files(landing):
+        sha = file_sha256(path)
+        shown = str(path.relative_to(landing))
+        reason = f"folder {folder!r} is not a source of the landing contract ({', '.join(sorted(SOURCES))})"
+        with conn.cursor() as cur:
+            cur.execute(
+                """insert into raw.landing_files (source, path, sha256, size_bytes, status, error)
+                   values (%s, %s, %s, %s, 'ignored', %s) on conflict (source, sha256) do nothing
+                   returning file_id""",
+                (folder, shown, sha, path.stat().st_size, reason),
+            )
+            new = cur.fetchone() is not None
+        conn.commit()
+        if new:
+            log.warning("%s ignored: %s", shown, reason)
+        results.append(FileResult(folder, shown, sha, "ignored" if new else "skipped", error=reason))
+    return results
+
+
+def _load_file(conn, source: Source, path: Path, shown: str, sha: str, workers: int) -> FileResult:
     with conn.cursor() as cur:
         # Two loaders racing for the same bytes: the second waits here, then skips.
-        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (sha,))
-        cur.execute("select file_id from raw.landing_files where sha256 = %s", (sha,))
-        if cur.fetchone():
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (source.name, sha))
+        cur.execute("select status from raw.landing_files where source = %s and sha256 = %s", (source.name, sha))
+        found = cur.fetchone()
+        if found and found[0] != "failed":
             conn.commit()
             return FileResult(source.name, shown, sha, "skipped")
+        if found:  # failed before: this is the retry
+            cur.execute("delete from raw.landing_files where source = %s and sha256 = %s", (source.name, sha))
         size = path.stat().st_size
         cur.execute(
             "insert into raw.landing_files (source, path, sha256, size_bytes) values (%s, %s, %s, %s) "
@@ -341,6 +439,7 @@ def load_file(conn, source: Source, path: Path, landing: Path | None = None, wor
                 workers > 1 and size >= PARALLEL_MIN_BYTES
             ) else None
             header_ok = False
+            header_error = None
             if split:
                 try:
                     RowValidator(source, split[0])
@@ -361,18 +460,21 @@ def load_file(conn, source: Source, path: Path, landing: Path | None = None, wor
                 with path.open("rb") as fh:
                     one_piece.run(fh, 1, sink)
                 result.rows_total = one_piece.rows_total
+                header_error = one_piece.header_error
             if inflight:
                 inflight.pop().result()  # re-raises a COPY error here
         finally:
             copier.shutdown(wait=True)
-        if result.rows_total == 0:
+        if header_error:  # the whole file is quarantined, for this reason
+            result.status, result.error = "quarantined", header_error
+        elif result.rows_total == 0:
             result.status = "empty"
         if result.rows_loaded:
             cur.execute(_upsert_current_sql(source), {"file_id": file_id})
         cur.execute(
-            "update raw.landing_files set rows_total = %s, rows_loaded = %s, rows_quarantined = %s, status = %s "
-            "where file_id = %s",
-            (result.rows_total, result.rows_loaded, result.rows_quarantined, result.status, file_id),
+            "update raw.landing_files set rows_total = %s, rows_loaded = %s, rows_quarantined = %s, status = %s, "
+            "error = %s where file_id = %s",
+            (result.rows_total, result.rows_loaded, result.rows_quarantined, result.status, result.error, file_id),
         )
         if result.rows_total != result.rows_loaded + result.rows_quarantined:
             raise RuntimeError(f"{shown}: {result.rows_total} rows but {result.rows_loaded} loaded + "
@@ -399,11 +501,8 @@ def ingest_folder(
         for source, path in landing_files(landing):
             if sources and source.name not in sources:
                 continue
-            try:
-                result.files.append(load_file(conn, source, path, landing, workers=workers))
-            except Exception:
-                conn.rollback()
-                raise
+            result.files.append(load_file(conn, source, path, landing, workers=workers))
+        result.files.extend(record_unknown_files(conn, landing))
     finally:
         conn.close()
     return result

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
-from lightbox.landing.contract import Column, Source
+from lightbox.landing.contract import Column, Range, Source
 
 
 class RowError(ValueError):
@@ -24,6 +25,29 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _BOOLS = {"true": "true", "false": "false", "TRUE": "true", "FALSE": "false", "True": "true", "False": "false"}
 _SURROGATES = re.compile("[\udc80-\udcff]")
+_MAX_OFFSET = timedelta(hours=16)  # PostgreSQL refuses a UTC offset of ±16:00 or more
+
+
+def _range_check(label: str, bounds: Range | None, show) -> Callable[[str], str]:
+    """A check of a number's value against the contract's range (a well-formed number in)."""
+    if bounds is None:
+        return lambda v: v
+    low = Decimal(bounds.low) if bounds.low is not None else None
+    high = Decimal(bounds.high) if bounds.high is not None else None
+    span = f"{'above' if bounds.positive else 'from'} {bounds.low} to {bounds.high}" if low is not None else f"up to {high}"
+
+    def check(v: str) -> str:
+        d = Decimal(v)
+        if (low is not None and (d < low or (bounds.positive and d == low))) or (high is not None and d > high):
+            raise RowError(f"{label}: {show(v)} is out of range ({span})")
+        if bounds.places is not None:
+            _, digits, exponent = d.as_tuple()
+            trailing = len(digits) - len("".join(map(str, digits)).rstrip("0") or "0")
+            if exponent + trailing < -bounds.places:
+                raise RowError(f"{label}: {show(v)} has more than {bounds.places} decimal places")
+        return v
+
+    return check
 
 
 def _countries() -> frozenset[str]:
@@ -57,6 +81,32 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
     kind = column.type
     if kind in ("text", "id"):
         return lambda v: v
+    if kind == "media":
+        from lightbox.config import settings
+        from lightbox.landing.media import image_path_problem
+
+        roots = settings().media_roots
+
+        def check_media(v: str) -> str:
+            problem = image_path_problem(v, roots)
+            if problem:
+                raise RowError(f"{label}: {show(v)}: {problem}")
+            return v
+
+        return check_media
+    if kind == "region":
+        from lightbox.config import settings
+
+        regions = {r.code for r in settings().regions}
+        listing = ", ".join(sorted(regions))
+
+        def check_region(v: str) -> str:
+            code = v.strip().lower()
+            if code not in regions:
+                raise RowError(f"{label}: {show(v)} is not a region of LIGHTBOX_REGIONS ({listing})")
+            return code
+
+        return check_region
     if kind == "bool":
 
         def check_bool(v: str) -> str:
@@ -66,12 +116,13 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
                 raise RowError(f"{label}: {show(v)} is not a boolean (true or false)") from None
 
         return check_bool
+    in_range = _range_check(label, column.range, show)
     if kind == "int":
 
         def check_int(v: str) -> str:
             if not _INT.match(v):
                 raise RowError(f"{label}: {show(v)} is not a whole number")
-            return v
+            return in_range(v)
 
         return check_int
     if kind == "numeric":
@@ -79,7 +130,7 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
         def check_numeric(v: str) -> str:
             if not _NUMERIC.match(v):
                 raise RowError(f"{label}: {show(v)} is not a decimal number")
-            return v
+            return in_range(v)
 
         return check_numeric
     if kind == "timestamptz":
@@ -90,9 +141,15 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
                     raise RowError(f"{label}: {show(v)} has no UTC offset (write e.g. {v}+00:00)")
                 raise RowError(f"{label}: {show(v)} is not an ISO 8601 timestamp with offset")
             try:
-                datetime.fromisoformat(v)
+                moment = datetime.fromisoformat(v)
             except ValueError:
                 raise RowError(f"{label}: {show(v)} is not a valid date and time") from None
+            if abs(moment.utcoffset()) >= _MAX_OFFSET:
+                raise RowError(f"{label}: {show(v)} has an offset beyond ±15:59")
+            try:  # readers downstream (Python) hold years 1-9999 in UTC
+                moment.astimezone(timezone.utc)
+            except OverflowError:
+                raise RowError(f"{label}: {show(v)} is out of range (years 1-9999 in UTC)") from None
             return v
 
         return check_timestamp
@@ -157,6 +214,11 @@ class RowValidator:
     def __init__(self, source: Source, header: Sequence[str]):
         self.source = source
         names = [h.strip().lower().lstrip("\ufeff") for h in header]
+        for name in names:
+            if _SURROGATES.search(name):
+                raise HeaderError(f"header row is not valid UTF-8 (column {name.encode('utf-8', 'surrogateescape')!r})")
+            if "\x00" in name:
+                raise HeaderError("header row holds a NUL byte")
         self.width = len(names)
         known = set(source.column_names)
         duplicates = sorted({n for n in names if names.count(n) > 1 and n})

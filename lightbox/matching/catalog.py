@@ -22,7 +22,7 @@ _ELIGIBLE = """
 
 
 def _default_reader(image_path: str) -> bytes:
-    from lightbox.objects import read_photo_bytes
+    from lightbox.landing.media import read_photo_bytes
 
     return read_photo_bytes(image_path)
 

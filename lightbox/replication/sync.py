@@ -30,7 +30,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +41,7 @@ from lightbox.replication import consent as c
 from lightbox.replication.store import RegionStore, object_key, photo_id_of
 
 log = logging.getLogger(__name__)
-MAX_SOURCE_BYTES = 100 * 1024 * 1024  # as lightbox.objects.read_photo_bytes
+MAX_SOURCE_BYTES = 100 * 1024 * 1024  # as lightbox.landing.media.MAX_BYTES
 
 
 class CopyVerificationError(RuntimeError):
@@ -136,6 +135,15 @@ def sync_region(
     try:
         with conn.cursor() as cur:
             cur.execute("select pg_advisory_lock(hashtext('lightbox.replication.' || %s))", (region.code,))
+            # We hold the region's lock: any other run still 'running' died (kill -9, lost
+            # worker) without saying so. It is failed now, with a word why.
+            cur.execute(
+                """update replication.runs set status = 'failed', finished_at = clock_timestamp(),
+                          errors = errors || jsonb_build_array(jsonb_build_object(
+                              'error', 'the run died; marked failed by run ' || %s))
+                   where region = %s and status = 'running' and run_id <> %s""",
+                (run_id, region.code, run_id),
+            )
             cur.execute(
                 """insert into replication.runs (run_id, region, at) values (%s, %s, %s)
                    on conflict (run_id, region) do update
@@ -188,7 +196,6 @@ class _Sync:
         self.conn, self.store, self.region = conn, store, region
         self.run_id, self.at, self.landing = run_id, at, landing
         self.copy_batch = max(1, copy_batch)  # photos held in memory at once
-        self._landing_root = None
         self.batch_size, self.workers, self.deep_verify = batch_size, max(1, workers), deep_verify
         self.result = result
 
@@ -198,8 +205,8 @@ class _Sync:
         with self.conn.cursor() as cur:
             cur.execute(
                 """select event_id, user_id, region, photo_id, action, at from raw.region_consents
-                   where lower(trim(region)) = %s""",
-                (code,),
+                   where lower(trim(region)) = %s and at <= %s""",  # a future event waits for its time
+                (code, self.at),
             )
             index = c.ConsentIndex(c.group_by_region(cur.fetchall()).get(code, []), self.region.enforceable)
             # an empty exclusive follows the owner's default_exclusive (landing contract)
@@ -375,34 +382,17 @@ class _Sync:
 
     # ---- copies ----------------------------------------------------------------------
     def _read_source(self, job: _Copy):
+        """(job, bytes, None) or (job, None, reason): only bytes that are an image and, when
+        raw.photos gives one, of the photo's sha256 (``lightbox.landing.media``)."""
+        from lightbox.landing.media import MediaError, read_photo_bytes
+
         try:
-            data = self._source_bytes(job.photo.image_path)
+            data = read_photo_bytes(job.photo.image_path, self.landing, MAX_SOURCE_BYTES, sha256=job.photo.sha256)
+        except MediaError as exc:
+            return job, None, f"source refused: {exc}"
         except Exception as exc:  # noqa: BLE001 - a per-photo source problem, recorded
             return job, None, f"source unreadable: {type(exc).__name__}: {exc}"
-        digest = _sha(data)
-        if job.photo.sha256 and job.photo.sha256.lower() != digest:
-            return job, None, f"source sha256 {digest} differs from raw.photos.sha256 {job.photo.sha256}"
         return job, data, None
-
-    def _source_bytes(self, image_path: str) -> bytes:
-        """A photo's bytes. Paths relative to the landing folder are read directly (the common
-        case, and the hot loop of a first sync); URIs go through ``read_photo_bytes``."""
-        from lightbox.objects import read_photo_bytes
-
-        if "://" in image_path:
-            return read_photo_bytes(image_path, self.landing)
-        if self._landing_root is None:
-            from lightbox.config import settings
-
-            self._landing_root = os.path.realpath(self.landing or settings().landing)
-        path = os.path.normpath(os.path.join(self._landing_root, image_path))
-        if not path.startswith(self._landing_root + os.sep):
-            raise ValueError(f"image_path {image_path!r} points outside the landing folder")
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SOURCE_BYTES + 1)
-        if len(data) > MAX_SOURCE_BYTES:
-            raise ValueError(f"{image_path}: over the {MAX_SOURCE_BYTES}-byte limit")
-        return data
 
     def _put_verified(self, key: str, data: bytes, digest: str) -> None:
         self.store.put(key, data)

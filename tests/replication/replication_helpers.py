@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import re
 from datetime import datetime, timedelta, timezone
 
 
@@ -46,7 +47,9 @@ class Raw:
     def photo(self, photo_id: str, owner_id: str, seed: int | None = None, exclusive: bool = False,
               deleted_at=None, with_sha: bool = True, data: bytes | None = None) -> bytes:
         data = data if data is not None else jpeg_bytes(seed if seed is not None else hash(photo_id) % 10_000)
-        path = f"images/{photo_id}.jpg"
+        # odd ids (tabs, backslashes) get a plain file name: the landing contract refuses such paths
+        name = photo_id if re.fullmatch(r"[\w.-]+", photo_id) else hashlib.sha256(photo_id.encode()).hexdigest()[:16]
+        path = f"images/{name}.jpg"
         target = self.landing / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
