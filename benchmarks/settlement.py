@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lightbox import db  # noqa: E402
 from lightbox.settlement import reconcile, synthetic  # noqa: E402
-from lightbox.settlement.domains import registrable_domain  # noqa: E402
+from lightbox.domains import registrable_domain  # noqa: E402
 from lightbox.settlement.money import minor_units, split, to_usd  # noqa: E402
 
 AS_OF = datetime(2026, 4, 1, tzinfo=timezone.utc)

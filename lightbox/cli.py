@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "lightbox.exclusivity.commands",
     "lightbox.settlement.commands",
     "lightbox.infringement.commands",
+    "lightbox.photos",
     "ml.commands",
     "lightbox.quality.commands",
 )
@@ -31,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that part of the platform is not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 

@@ -31,6 +31,16 @@ SUMMARY_QUERIES = [
      "(select decision, count(distinct photo_id) n from licensing.scores group by decision) d"),
     ("review queue (pending)", "licensing.review_queue",
      "select count(*) || ' (' || count(*) filter (where status = 'pending') || ')' from licensing.review_queue"),
+    # what protects each exclusive photo (the one rule): its own flag, its owner's default at
+    # upload (empty flag), or a support change; and how many of them the sweep has indexed
+    ("exclusive photos (protected by)", "licensing.photo_exclusivity",
+     "select count(*) || ' (flag ' || count(*) filter (where x.exclusive_source = 'photo')"
+     " || ', owner default ' || count(*) filter (where x.exclusive_source = 'owner_default')"
+     " || ', support change ' || count(*) filter (where x.exclusive_source = 'support_change')"
+     " || '; indexed ' || count(h.photo_id) || ')'"
+     " from licensing.photo_exclusivity as x join raw.photos as p using (photo_id)"
+     " left join matching.photo_hashes as h using (photo_id)"
+     " where x.is_exclusive and p.deleted_at is null"),
     ("exclusivity violations", "exclusivity.violations", "select count(*) from exclusivity.violations"),
     ("photos on exclusivity hold", "exclusivity.holds", "select count(*) from exclusivity.holds"),
     ("infringement matches", "infringement.matches",

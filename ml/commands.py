@@ -1,5 +1,5 @@
-"""``lightbox models list|promote VERSION|rollback`` and
-``lightbox photos set-exclusive PHOTO_ID true|false --by WHO --why TEXT``."""
+"""``lightbox models list|promote VERSION|rollback``. (``lightbox photos set-exclusive`` lives
+in :mod:`lightbox.photos`.)"""
 from __future__ import annotations
 
 import argparse
@@ -21,15 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--by", default=None)
     q.add_argument("--why", default="rolled back by hand")
     q.set_defaults(func=cmd_models_rollback)
-
-    p = subparsers.add_parser("photos", help="customer-support changes to photos")
-    sub = p.add_subparsers(dest="photos_action", metavar="ACTION", required=True)
-    q = sub.add_parser("set-exclusive", help="change a photo's exclusivity once its AI scan is finished")
-    q.add_argument("photo_id")
-    q.add_argument("exclusive", choices=["true", "false"])
-    q.add_argument("--by", required=True, help="who asks for the change")
-    q.add_argument("--why", required=True, help="why (kept in the audit trail)")
-    q.set_defaults(func=cmd_set_exclusive)
 
 
 def _conn():
@@ -86,53 +77,4 @@ def cmd_models_rollback(args) -> int:
     finally:
         conn.close()
     print(f"champion rolled back from {old} to {new}")
-    return 0
-
-
-class ScanInProgress(RuntimeError):
-    pass
-
-
-def set_exclusive(conn, photo_id: str, exclusive: bool, by: str, why: str, at=None) -> dict:
-    """Change a photo's effective exclusivity, recorded in ``licensing.exclusivity_changes``.
-    Refused (ScanInProgress) while the photo's AI scan is waiting or running."""
-    from ml.score import scan_in_progress
-
-    if not by.strip() or not why.strip():
-        raise ValueError("--by and --why must say who and why")
-    with conn.cursor() as cur:
-        # the row lock conflicts with a scan's write transaction (which holds it "for share")
-        try:
-            cur.execute("select photo_id from raw.photos where photo_id = %s for update nowait", (photo_id,))
-        except Exception as exc:  # psycopg2.errors.LockNotAvailable
-            conn.rollback()
-            raise ScanInProgress(f"photo {photo_id} is being scanned right now; try again when the scan is finished") from exc
-        if cur.fetchone() is None:
-            conn.rollback()
-            raise KeyError(f"unknown photo {photo_id!r}")
-        if scan_in_progress(conn, photo_id, at):
-            conn.rollback()
-            raise ScanInProgress(f"photo {photo_id} is waiting for its AI scan; exclusivity can change once the scan is finished")
-        cur.execute("select is_exclusive from licensing.photo_exclusivity where photo_id = %s", (photo_id,))
-        previous = cur.fetchone()[0]
-        cur.execute(
-            """insert into licensing.exclusivity_changes (photo_id, exclusive, previous_exclusive, changed_by, reason, changed_at)
-               values (%s, %s, %s, %s, %s, coalesce(%s, now())) returning change_id""",
-            (photo_id, exclusive, previous, by, why, at),
-        )
-        change_id = cur.fetchone()[0]
-    conn.commit()
-    return {"change_id": change_id, "photo_id": photo_id, "exclusive": exclusive, "previous": previous}
-
-
-def cmd_set_exclusive(args) -> int:
-    conn = _conn()
-    try:
-        result = set_exclusive(conn, args.photo_id, args.exclusive == "true", args.by, args.why)
-    except (ScanInProgress, KeyError, ValueError) as exc:
-        print(f"refused: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
-    print(f"photo {result['photo_id']}: exclusive {result['previous']} -> {result['exclusive']} (change {result['change_id']})")
     return 0

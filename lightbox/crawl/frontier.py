@@ -11,37 +11,12 @@ per-host politeness of one crawler process holds for the whole sweep.
 """
 from __future__ import annotations
 
-import functools
-import ipaddress
 import zlib
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from lightbox.crawl.discover import normalise_url
-
-
-@functools.lru_cache(maxsize=1)
-def _extractor():
-    import tldextract
-
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-@functools.lru_cache(maxsize=100_000)
-def registrable_domain(host: str) -> str:
-    """``www.blog.example.co.uk`` -> ``example.co.uk`` (public-suffix aware, offline); IP
-    addresses and single labels stay as they are."""
-    host = (host or "").lower().strip("[]").rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    extracted = _extractor()(host)
-    if extracted.domain and extracted.suffix:
-        return f"{extracted.domain}.{extracted.suffix}"
-    labels = host.split(".")
-    return ".".join(labels[-2:]) if len(labels) > 2 else host  # not a known suffix (.test, .internal)
+from lightbox.domains import registrable_domain  # the one definition (crawler.py imports it from here)
 
 
 def host_of(url: str) -> str:

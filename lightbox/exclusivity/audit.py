@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from lightbox.domains import registrable_domain
 from lightbox.exclusivity.connectors import ConnectorResult, Listing, configured_connectors, read_all
+from lightbox.infringement import cases
 
 log = logging.getLogger(__name__)
 
@@ -261,15 +263,6 @@ def is_own_listing(contributor: str | None, owner: dict) -> bool | None:
     return name in owner["usernames"] or (owner["username"] is not None and name == normalise_name(owner["username"]))
 
 
-def registrable_domain(host_or_site: str) -> str:
-    """``img.cdn.stockhub.net`` → ``stockhub.net``: the crawler's definition (public-suffix
-    aware, offline), so that a case opened here and one opened by the sweep share a key."""
-    from lightbox.crawl.frontier import registrable_domain as registrable
-
-    host = urlsplit(host_or_site).hostname if "://" in host_or_site else host_or_site.split(":")[0]
-    return registrable(host or "")
-
-
 def _own_domain(domain: str, own: tuple[str, ...]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in own)
 
@@ -440,39 +433,12 @@ async def _fetch_page(fetcher, listing: Listing, evidence_base: str) -> dict | N
 
 
 def audit_index(conn):
-    """The matching engine's catalogue index, plus the photos on exclusivity hold: the
-    infringement sweep leaves held photos out, but the audit must keep seeing them (a held
-    photo listed on a third site is another violation, and a rerun must find the same)."""
-    import inspect
+    """The matching engine's catalogue index: every photo exclusive by the one rule, those on
+    exclusivity hold included (a held photo listed on a third site is another violation,
+    and a rerun must find the same)."""
+    from lightbox.matching.catalog import load_index
 
-    from lightbox.matching import catalog
-
-    parameters = inspect.signature(catalog.load_index).parameters
-    for name in ("include_held", "with_held"):
-        if name in parameters:
-            return catalog.load_index(conn, **{name: True})
-    index = catalog.load_index(conn)
-    with conn.cursor() as cur:
-        cur.execute(
-            """
-            select p.photo_id, p.image_path from raw.photos as p
-            join exclusivity.holds as h using (photo_id)
-            where p.exclusive and p.deleted_at is null order by p.photo_id
-            """
-        )
-        held = cur.fetchall()
-    if held:
-        from lightbox.matching import BadImage, hash_image
-        from lightbox.landing.media import read_photo_bytes
-
-        for photo_id, image_path in held:
-            if photo_id in index:
-                continue
-            try:
-                index.add(photo_id, hash_image(read_photo_bytes(image_path)))
-            except (BadImage, OSError, ValueError) as exc:
-                log.warning("held photo %s cannot be indexed: %s", photo_id, exc)
-    return index
+    return load_index(conn)
 
 
 def _pending(conn, as_of: datetime) -> list[Listing]:
@@ -697,53 +663,15 @@ def _upsert_violation(cur, as_of, outcome: Outcome, match, owner: dict, evidence
     )
 
 
-def case_id_for(photo_id: str, domain: str) -> str:
-    from lightbox.infringement.actioner import case_id_for as infringement_case_id  # one id scheme
-
-    return infringement_case_id(photo_id, domain)
-
-
 def _upsert_infringement(cur, as_of, outcome: Outcome, match, owner: dict, domain: str, evidence: str, status: str) -> None:
-    """An infringement by a stock contributor: one case per photo and domain (shared with
-    the infringement sweep's cases), one match per listing image."""
+    """An infringement by a stock contributor: one match per listing image and, when it is a
+    case, the case of the photo and domain, both written by the one writer the infringement
+    sweep uses (so the two share case ids and rules)."""
     listing = outcome.listing
-    case_id = None
-    if status == "case":
-        cur.execute(
-            """
-            insert into infringement.cases (case_id, photo_id, owner_id, infringer_domain, opened_at, status, evidence_uri)
-            values (%s, %s, %s, %s, %s, 'open', %s)
-            on conflict do nothing
-            """,
-            (case_id_for(match.photo_id, domain), match.photo_id, owner["owner_id"], domain, as_of, evidence),
-        )
-        cur.execute(
-            "select case_id from infringement.cases where photo_id = %s and infringer_domain = %s",
-            (match.photo_id, domain),
-        )
-        row = cur.fetchone()
-        case_id = row[0] if row else None
-    cur.execute(
-        """
-        insert into infringement.matches (photo_id, page_url, image_url, distance, method, transform,
-            first_seen_at, last_seen_at, evidence_uri, status, infringer_domain, case_id)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-        on conflict (photo_id, page_url, image_url) do update set
-            last_seen_at = greatest(infringement.matches.last_seen_at, excluded.last_seen_at),
-            case_id = coalesce(infringement.matches.case_id, excluded.case_id)
-        """,
-        (
-            match.photo_id,
-            listing.listing_url or listing.image_url,
-            listing.image_url,
-            float(match.distance),
-            match.method,
-            match.transform,
-            as_of,
-            as_of,
-            evidence,
-            status,
-            domain,
-            case_id,
-        ),
-    )
+    case_id = cases.case_id_for(match.photo_id, domain) if status == "case" else None
+    cases.upsert_matches(cur, [(
+        match.photo_id, listing.listing_url or listing.image_url, listing.image_url, float(match.distance),
+        match.method, match.transform, as_of, as_of, evidence, status, domain, case_id, None, None,
+    )])
+    if case_id is not None:
+        cases.upsert_case(cur, match.photo_id, owner["owner_id"], domain, as_of, evidence)

@@ -253,7 +253,7 @@ class FeedConnector:
         if "." not in site and site_of(url):
             # "pixelstockr=http://pixelstockr.com/feed.json": name the site by its domain, as
             # the stock_listings source does
-            from lightbox.crawl.frontier import registrable_domain
+            from lightbox.domains import registrable_domain
 
             site = registrable_domain(site_of(url))
         self.site = site

@@ -12,8 +12,9 @@ view, idempotently:
   had, the held matches that belong to a case go back to ``case``, a ``lifted`` event and a
   notification are recorded.
 
-Every case status changed here reaches the enforcement partners through the infringement
-sweep's ``infringement.partner_outbox`` (its ``sync_outbox``) in the same transaction.
+Matches and cases change through :mod:`lightbox.infringement.cases` (their one writer, shared
+with the infringement sweep); every case status changed here reaches the enforcement partners
+through ``infringement.partner_outbox`` (``cases.sync_outbox``) in the same transaction.
 
 People decide violations with ``decide`` (the ``lightbox violations confirm|dismiss``
 commands); a dismissal that leaves the photo without open violations lifts its hold.
@@ -24,8 +25,9 @@ from datetime import datetime
 
 from psycopg2.extras import Json
 
-HOLD_REASON = "exclusivity hold"
-PAUSABLE = ("open", "sent_to_partner")
+from lightbox.infringement import cases
+
+HOLD_REASON = cases.HOLD_PREFIX
 
 
 def _lock(cur) -> None:
@@ -61,25 +63,8 @@ def apply_holds(conn, as_of: datetime) -> dict:
 
             for photo_id, hold in sorted(held.items()):
                 reason = f"{HOLD_REASON}: photo {photo_id} is also listed on {', '.join(sorted(hold['sites']))} (violation {', '.join(map(str, hold['violation_ids']))})"
-                cur.execute(
-                    "update infringement.matches set status = 'exclusivity_hold' where photo_id = %s and status = 'case'",
-                    (photo_id,),
-                )
-                held_matches += cur.rowcount
-                cur.execute(
-                    """
-                    with before as (
-                        select case_id, status from infringement.cases
-                        where photo_id = %s and status = any(%s) for update
-                    )
-                    update infringement.cases as c
-                    set status = 'paused', status_reason = %s, status_changed_at = %s
-                    from before where c.case_id = before.case_id
-                    returning c.case_id, before.status
-                    """,
-                    (photo_id, list(PAUSABLE), reason, as_of),
-                )
-                newly_paused = {case_id: status for case_id, status in cur.fetchall()}
+                held_matches += cases.hold_matches(cur, photo_id)
+                newly_paused = cases.pause_for_hold(cur, [photo_id], reason, as_of)
                 paused_total += len(newly_paused)
                 previous = last.get(photo_id)
                 if previous is None or previous["event"] == "lifted":
@@ -104,32 +89,11 @@ def apply_holds(conn, as_of: datetime) -> dict:
                 if previous["event"] != "placed" or photo_id in held:
                     continue
                 restored = {}
-                cur.execute(
-                    """
-                    select case_id from infringement.cases
-                    where photo_id = %s and status = 'paused' and status_reason like %s
-                    for update
-                    """,
-                    (photo_id, HOLD_REASON + "%"),
-                )
-                for (case_id,) in cur.fetchall():
+                for case_id in cases.hold_paused_cases(cur, photo_id):
                     status = previous["paused_cases"].get(case_id, "open")
-                    cur.execute(
-                        """
-                        update infringement.cases
-                        set status = %s, status_reason = %s, status_changed_at = %s
-                        where case_id = %s
-                        """,
-                        (status, f"{HOLD_REASON} lifted: every violation of photo {photo_id} dismissed", as_of, case_id),
-                    )
+                    cases.set_case_status(cur, case_id, status, f"{HOLD_REASON} lifted: every violation of photo {photo_id} dismissed", as_of)
                     restored[case_id] = status
-                cur.execute(
-                    """
-                    update infringement.matches set status = 'case'
-                    where photo_id = %s and status = 'exclusivity_hold' and case_id is not null
-                    """,
-                    (photo_id,),
-                )
+                cases.release_matches(cur, photo_id)
                 cur.execute(
                     """
                     insert into exclusivity.hold_events (photo_id, event, at, paused_cases, detail)
@@ -140,7 +104,9 @@ def apply_holds(conn, as_of: datetime) -> dict:
                 event_id = cur.fetchone()[0]
                 _notify(cur, photo_id, "exclusivity_hold_lifted", event_id, as_of, None)
                 lifted += 1
-            partner_messages = _tell_partners(cur, as_of)
+            # tell the enforcement partners at once about cases paused or resumed here (and
+            # cases the audit opened): no partner keeps pursuing a photo also sold elsewhere
+            partner_messages = cases.sync_outbox(cur, as_of)
     return {
         "held": len(held),
         "placed": placed,
@@ -149,17 +115,6 @@ def apply_holds(conn, as_of: datetime) -> dict:
         "matches_held": held_matches,
         "partner_messages": partner_messages,
     }
-
-
-def _tell_partners(cur, as_of: datetime) -> int:
-    """Tell the enforcement partners at once about cases paused or resumed here (and cases
-    the audit opened), through the infringement sweep's outbox, so that no partner keeps
-    pursuing a photo its photographer also sells elsewhere."""
-    try:
-        from lightbox.infringement.actioner import sync_outbox
-    except ImportError:  # the infringement package is not installed: the sweep will tell them
-        return 0
-    return sync_outbox(cur, as_of)
 
 
 def _notify(cur, photo_id: str, kind: str, event_id: int, at: datetime, hold: dict | None) -> None:

@@ -17,28 +17,22 @@ A match a person dismissed stays dismissed. Times come from ``as_of`` (the DAG r
 interval end), never from the clock; the evidence keeps the real fetch times.
 
 ``open_cases`` opens and updates cases and writes one partner-outbox message per new case and
-per status change (``infringement.partner_outbox``).
+per status change (``infringement.partner_outbox``). Every write goes through
+:mod:`lightbox.infringement.cases`, the one writer the exclusivity audit uses too.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import defaultdict
 from datetime import datetime
 
-from lightbox.crawl.frontier import host_of, registrable_domain
+from lightbox.domains import host_of, registrable_domain
+from lightbox.infringement import cases
 
 log = logging.getLogger(__name__)
 
-# the exclusivity audit (lightbox.exclusivity.holds) pauses and restores with the same prefix
-HOLD_PREFIX = "exclusivity hold"
-HOLD_REASON = HOLD_PREFIX + ": the photo is also offered on another stock site"
-ACTIVE_CASE_STATUSES = ("open", "sent_to_partner")
-
-
-def case_id_for(photo_id: str, infringer_domain: str) -> str:
-    return "IC-" + hashlib.sha256(f"{photo_id}|{infringer_domain}".encode()).hexdigest()[:16]
+HOLD_REASON = cases.HOLD_PREFIX + ": the photo is also offered on another stock site"
 
 
 def _domain_matches(host: str, domain: str) -> bool:
@@ -78,9 +72,6 @@ def _licenses(conn, photo_ids) -> dict:
 
 def _held(conn) -> set:
     with conn.cursor() as cur:
-        cur.execute("select to_regclass('exclusivity.holds') is not null")
-        if not cur.fetchone()[0]:
-            return set()
         cur.execute("select photo_id from exclusivity.holds")
         return {r[0] for r in cur.fetchall()}
 
@@ -156,30 +147,13 @@ def match_images(conn, sweep_id: str, as_of: datetime, settings=None, verify=Tru
                 )
         upserts.append((
             photo_id, page_url, image_url, distance, method, transform, as_of, as_of, evidence_uri, status,
-            infringer, case_id_for(photo_id, infringer) if status == "case" else None,
-            json.dumps(details or {}, default=str), sweep_id,
+            infringer, cases.case_id_for(photo_id, infringer) if status == "case" else None,
+            details or {}, sweep_id,
         ))
-    if upserts:
-        from psycopg2.extras import execute_values
-
-        with conn.cursor() as cur:
-            execute_values(cur, """
-                insert into infringement.matches as m
-                    (photo_id, page_url, image_url, distance, method, transform, first_seen_at, last_seen_at,
-                     evidence_uri, status, infringer_domain, case_id, details, sweep_id)
-                values %s
-                on conflict (photo_id, page_url, image_url) do update set
-                    distance = excluded.distance, method = excluded.method, transform = excluded.transform,
-                    details = excluded.details, sweep_id = excluded.sweep_id,
-                    first_seen_at = least(m.first_seen_at, excluded.first_seen_at),
-                    last_seen_at = greatest(m.last_seen_at, excluded.last_seen_at),
-                    evidence_uri = coalesce(excluded.evidence_uri, m.evidence_uri),
-                    infringer_domain = excluded.infringer_domain,
-                    status = case when m.status = 'dismissed' then m.status else excluded.status end,
-                    case_id = case when m.status = 'dismissed' then m.case_id else excluded.case_id end
-            """, upserts, template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)")
-        if not conn.autocommit:
-            conn.commit()
+    with conn.cursor() as cur:
+        cases.upsert_matches(cur, upserts)
+    if not conn.autocommit:
+        conn.commit()
     return dict(counts)
 
 
@@ -196,37 +170,14 @@ def _regions(details) -> dict | None:
 
 
 def _verify(catalog_bytes: bytes, image_uri: str) -> dict | None:
+    from lightbox.matching.verify import verify_match
     from lightbox.objects import get_bytes
 
-    try:
-        from lightbox.matching.verify import verify_match
-    except ImportError:
-        return None
     try:
         return verify_match(catalog_bytes, get_bytes(image_uri))
     except Exception as exc:  # noqa: BLE001 - evidence without regions is still evidence
         log.warning("verification of %s failed: %s", image_uri, exc)
         return None
-
-
-def _outbox(cur, case: dict, event: str, status: str, reason: str | None, as_of: datetime) -> None:
-    payload = {
-        "case_id": case["case_id"], "photo_id": case["photo_id"], "owner_id": case["owner_id"],
-        "infringer_domain": case["infringer_domain"], "event": event, "status": status, "reason": reason,
-        "opened_at": case["opened_at"], "last_seen_at": case["last_seen_at"],
-        "evidence_uri": case["evidence_uri"], "pages": case.get("pages", []), "as_of": as_of,
-    }
-    cur.execute(
-        """insert into infringement.partner_outbox
-           (dedupe_key, case_id, event, status, reason, photo_id, owner_id, infringer_domain, evidence_uri, payload, created_at)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s) on conflict (dedupe_key) do nothing""",
-        (f"{case['case_id']}|{event}|{status}|{as_of.isoformat()}", case["case_id"], event, status, reason,
-         case["photo_id"], case["owner_id"], case["infringer_domain"], case["evidence_uri"],
-         json.dumps(payload, default=str), as_of),
-    )
-
-
-CASE_COLUMNS = ("case_id", "photo_id", "owner_id", "infringer_domain", "opened_at", "status", "evidence_uri", "last_seen_at")
 
 
 def open_cases(conn, sweep_id: str, as_of: datetime) -> dict:
@@ -237,74 +188,24 @@ def open_cases(conn, sweep_id: str, as_of: datetime) -> dict:
     opened = paused = resumed = updated = 0
     with conn.cursor() as cur:
         cur.execute(
-            """select m.case_id, m.photo_id, p.owner_id, m.infringer_domain,
+            """select m.photo_id, p.owner_id, m.infringer_domain,
                       (array_agg(m.evidence_uri order by m.page_url, m.image_url) filter (where m.evidence_uri is not null))[1]
                from infringement.matches m left join raw.photos p on p.photo_id = m.photo_id
                where m.status = 'case' and m.sweep_id = %s and m.last_seen_at = %s
-               group by 1, 2, 3, 4 order by 1""",
+               group by 1, 2, 3 order by 1, 3""",
             (sweep_id, as_of),
         )
-        for case_id, photo_id, owner_id, domain, evidence_uri in cur.fetchall():
-            cur.execute(
-                """insert into infringement.cases as c
-                       (case_id, photo_id, owner_id, infringer_domain, opened_at, status, status_changed_at,
-                        evidence_uri, last_seen_at, sightings)
-                   values (%s, %s, %s, %s, %s, 'open', %s, %s, %s,
-                           (select count(*) from infringement.matches where case_id = %s))
-                   on conflict (photo_id, infringer_domain) do update set
-                       last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
-                       sightings = excluded.sightings,
-                       evidence_uri = coalesce(c.evidence_uri, excluded.evidence_uri)
-                   returning (xmax = 0), c.case_id, c.status, c.status_reason""",
-                (case_id, photo_id, owner_id, domain, as_of, as_of, evidence_uri, as_of, case_id),
-            )
-            inserted, actual_id, status, reason = cur.fetchone()
-            if actual_id != case_id:  # a case opened by another path (e.g. the exclusivity audit)
-                cur.execute("update infringement.matches set case_id = %s where case_id = %s", (actual_id, case_id))
-            opened += bool(inserted)
-            updated += not inserted
-            if status == "paused" and (reason or "").startswith(HOLD_PREFIX):
+        for photo_id, owner_id, domain, evidence_uri in cur.fetchall():
+            case = cases.upsert_case(cur, photo_id, owner_id, domain, as_of, evidence_uri)
+            opened += case.opened
+            updated += not case.opened
+            if case.status == "paused" and (case.status_reason or "").startswith(cases.HOLD_PREFIX):
                 # sighted as a case again, so the photo is no longer held
-                cur.execute(
-                    """update infringement.cases set status = 'open', status_reason = %s, status_changed_at = %s
-                       where case_id = %s""",
-                    (HOLD_PREFIX + " lifted", as_of, actual_id),
-                )
+                cases.set_case_status(cur, case.case_id, "open", cases.HOLD_PREFIX + " lifted", as_of)
                 resumed += 1
-        held = _held(conn)
-        if held:
-            cur.execute(
-                f"""update infringement.cases c set status = 'paused', status_reason = %s, status_changed_at = %s
-                    where c.photo_id = any(%s) and c.status in {ACTIVE_CASE_STATUSES}""",
-                (HOLD_REASON, as_of, list(held)),
-            )
-            paused = cur.rowcount
-        messages = sync_outbox(cur, as_of)
+        paused = len(cases.pause_for_hold(cur, sorted(_held(conn)), HOLD_REASON, as_of))
+        messages = cases.sync_outbox(cur, as_of)
     if not conn.autocommit:
         conn.commit()
     return {"opened": opened, "updated": updated, "paused": paused, "resumed": resumed, "outbox_messages": messages}
 
-
-def sync_outbox(cur, as_of: datetime) -> int:
-    """One message for every case whose status differs from the last one its partner was
-    told (whoever changed it: this sweep, the exclusivity audit's holds, a person), and a
-    ``case_opened`` for a case never announced. Returns the number of new messages."""
-    cur.execute(
-        """select c.case_id, c.photo_id, c.owner_id, c.infringer_domain, c.opened_at, c.status, c.evidence_uri,
-                  c.last_seen_at, c.status_reason, last.status is null,
-                  array(select m.page_url from infringement.matches m where m.case_id = c.case_id order by 1)
-           from infringement.cases c
-           left join lateral (
-               select o.status from infringement.partner_outbox o where o.case_id = c.case_id
-               order by o.message_id desc limit 1
-           ) last on true
-           where last.status is distinct from c.status
-           order by c.case_id"""
-    )
-    count = 0
-    for *values, reason, never_sent, pages in cur.fetchall():
-        case = dict(zip(CASE_COLUMNS, values)) | {"pages": pages}
-        event = "case_opened" if never_sent else "status_changed"
-        _outbox(cur, case, event, case["status"], reason, as_of)
-        count += cur.rowcount
-    return count

@@ -1,8 +1,10 @@
 """The catalogue side in PostgreSQL: which photos are indexed, their stored hashes, and the
 in-memory :class:`CatalogIndex` rebuilt from them.
 
-Eligible photos are those in ``raw.photos`` with ``exclusive = true`` and ``deleted_at is
-null``. Photos on exclusivity hold stay indexed: the caller decides what a hold means (a
+Eligible photos are the ones not deleted that are exclusive by the one rule
+(``licensing.photo_exclusivity``: support's change, else the photo's flag, else the owner's
+default at upload), read when the catalogue is synced, so a support change or an owner's
+default reaches the sweep and the audit in their next run. Photos on exclusivity hold stay indexed: the caller decides what a hold means (a
 match on a held photo is recorded as ``exclusivity_hold`` rather than opening a case).
 """
 from __future__ import annotations
@@ -15,9 +17,10 @@ from lightbox.matching.hashing import HASH_VERSION, HashResult, hash_image
 from lightbox.matching.index import CatalogIndex
 
 _ELIGIBLE = """
-    select photo_id, image_path, sha256
-    from raw.photos
-    where exclusive is true and deleted_at is null
+    select p.photo_id, p.image_path, p.sha256
+    from raw.photos as p
+    join licensing.photo_exclusivity as x on x.photo_id = p.photo_id
+    where x.is_exclusive and p.deleted_at is null
 """
 
 

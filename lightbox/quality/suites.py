@@ -462,10 +462,7 @@ def consent_decisions(conn, region) -> dict:
             """select event_id, user_id, region, photo_id, action, at from raw.region_consents
                where lower(trim(region)) = %s""", (region.code,))
         index = c.ConsentIndex(c.group_by_region(cur.fetchall()).get(region.code, []), region.enforceable)
-        cur.execute(
-            """select p.photo_id, p.owner_id, coalesce(p.exclusive, u.default_exclusive, false), p.image_path, p.sha256,
-                      p.deleted_at is not null, u.user_id is not null, u.deleted_at is not null
-               from raw.photos as p left join raw.users as u on u.user_id = p.owner_id""")
+        cur.execute(c.PHOTOS_SQL)
         photos = {row[0]: c.Photo(*row) for row in cur.fetchall()}
     return {pid: index.decide(photo) for pid, photo in photos.items()}
 

@@ -12,8 +12,9 @@ Rules (shared/DESIGN.md, issue 7):
   On equal ``at`` the more specific (photo-level) event wins, then a revoke beats a grant
   (the cautious choice), then the larger event_id (determinism).
 - Nothing without a grant: no applicable event means no replication.
-- Deleted photos, photos of deleted (or unknown) accounts are never in any region. An
-  empty ``exclusive`` follows the owner's ``default_exclusive``.
+- Deleted photos, photos of deleted (or unknown) accounts are never in any region. Whether
+  a photo is exclusive is the platform's one rule (``licensing.photo_exclusivity``: support's
+  change, else the photo's flag, else the owner's default at upload), read by PHOTOS_SQL.
 - In a region where copyright cannot be enforced (enforceable = false) an exclusive photo
   needs a photo-level grant that no later revoke (photo- or user-level) has superseded.
 """
@@ -47,6 +48,17 @@ class ConsentEvent:
 
     def sort_key(self) -> tuple:
         return (self.at, self.photo_id is not None, self.action == "revoke", self.event_id)
+
+
+# Every photo as a Photo (fields in order), exclusive by the one rule; the sync and the
+# replication quality suite read photos with it.
+PHOTOS_SQL = """
+select p.photo_id, p.owner_id, coalesce(x.is_exclusive, false), p.image_path, p.sha256,
+       p.deleted_at is not null, u.user_id is not null, u.deleted_at is not null
+from raw.photos as p
+left join raw.users as u on u.user_id = p.owner_id
+left join licensing.photo_exclusivity as x on x.photo_id = p.photo_id
+"""
 
 
 @dataclass(frozen=True)

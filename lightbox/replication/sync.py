@@ -209,12 +209,8 @@ class _Sync:
                 (code, self.at),
             )
             index = c.ConsentIndex(c.group_by_region(cur.fetchall()).get(code, []), self.region.enforceable)
-            # an empty exclusive follows the owner's default_exclusive (landing contract)
-            cur.execute(
-                """select p.photo_id, p.owner_id, coalesce(p.exclusive, u.default_exclusive, false), p.image_path, p.sha256,
-                          p.deleted_at is not null, u.user_id is not null, u.deleted_at is not null
-                   from raw.photos as p left join raw.users as u on u.user_id = p.owner_id"""
-            )
+            # exclusive by the one rule (licensing.photo_exclusivity)
+            cur.execute(c.PHOTOS_SQL)
             photos = {row[0]: c.Photo(*row) for row in cur.fetchall()}
             cur.execute(
                 """select photo_id, object_key, sha256, size_bytes, source_path, held_since, consent_event_id, owner_id,

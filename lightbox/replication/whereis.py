@@ -14,8 +14,9 @@ def where_is(conn, user_id: str) -> dict:
                    union select photo_id from replication.inventory where owner_id = %(u)s
                    union select photo_id from replication.audit_log where owner_id = %(u)s
                )
-               select ids.photo_id, p.deleted_at, coalesce(p.exclusive, false)
+               select ids.photo_id, p.deleted_at, coalesce(x.is_exclusive, false)
                from ids left join raw.photos as p on p.photo_id = ids.photo_id
+               left join licensing.photo_exclusivity as x on x.photo_id = ids.photo_id
                order by ids.photo_id""",
             {"u": user_id},
         )

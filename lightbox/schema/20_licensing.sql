@@ -111,10 +111,27 @@ left join lateral (
     limit 1
 ) as h on true;
 
--- Effective exclusivity of every photo: support's latest change, else the photo's own flag,
--- else the owner's default_exclusive in force at upload (what auto-submitted photos
--- follow; the seed and replication read an empty flag the same way), else false.
-create or replace view licensing.photo_exclusivity as
+-- THE exclusivity rule (shared/DESIGN.md), written once: a photo is exclusive at time
+-- ``as_of`` by support's latest change made by then, else the photo's own flag, else the
+-- owner's default_exclusive in force when the photo was uploaded, else not. Every reader
+-- (matching catalogue, sweep, audit, replication, where-is, quality, dbt) goes through
+-- this function or the view below, never through raw.photos.exclusive or
+-- raw.users.default_exclusive. A plain SQL function: the planner inlines it, so filters
+-- on photo_id reach the tables.
+create or replace function licensing.photo_exclusivity_at(as_of timestamptz)
+returns table (
+    photo_id text,
+    owner_id text,
+    is_exclusive boolean,
+    exclusive_source text,
+    submitted_by_hand boolean,
+    auto_submitted boolean,
+    changed_by text,
+    change_reason text,
+    changed_at timestamptz
+)
+language sql stable
+as $$
 select
     p.photo_id,
     p.owner_id,
@@ -135,7 +152,13 @@ left join licensing.photo_owner_at_upload as ou on ou.photo_id = p.photo_id
 left join lateral (
     select ec.exclusive, ec.changed_by, ec.reason, ec.changed_at
     from licensing.exclusivity_changes as ec
-    where ec.photo_id = p.photo_id
+    where ec.photo_id = p.photo_id and ec.changed_at <= as_of
     order by ec.changed_at desc, ec.change_id desc
     limit 1
-) as c on true;
+) as c on true
+$$;
+
+-- Every photo's exclusivity now (what a run sees when it starts): the rule above at
+-- 'infinity', so a support change counts from the moment it is recorded.
+create or replace view licensing.photo_exclusivity as
+select * from licensing.photo_exclusivity_at('infinity'::timestamptz);

@@ -1,35 +1,10 @@
 """Registrable domains (eTLD+1, e.g. ``shop.example.co.uk`` → ``example.co.uk``) for matching
-report lines to cases, computed once per distinct domain with tldextract's bundled public
-suffix list (offline) and kept in ``settlement.registrable_domains`` for set-based joins."""
+report lines to cases: computed once per distinct domain by the one definition
+(:func:`lightbox.domains.registrable_domain`, the same the sweep and the audit key cases by)
+and kept in ``settlement.registrable_domains`` for set-based joins."""
 from __future__ import annotations
 
-from functools import lru_cache
-
-
-@lru_cache(maxsize=1)
-def _extractor():
-    import tldextract
-
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-def normalise(domain: str | None) -> str:
-    """The form both sides are keyed by: trimmed, lower case (what the SQL does too)."""
-    return (domain or "").strip().lower()
-
-
-def registrable_domain(domain: str | None) -> str:
-    """eTLD+1 of a host name or URL; the bare host when there is no public suffix
-    (localhost, an IP address)."""
-    value = normalise(domain)
-    if not value:
-        return ""
-    parts = _extractor()(value)
-    registrable = parts.top_domain_under_public_suffix
-    if registrable:
-        return registrable
-    host = value.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    return host.rstrip(".")
+from lightbox.domains import registrable_domain
 
 
 def refresh_registrable_domains(cur) -> int:

@@ -6,8 +6,8 @@ import pytest
 from aiscan_market import SCAN_AT, TRAIN_AS_OF
 from lightbox.cli import main
 from lightbox.objects import put_bytes
+from lightbox.photos import ScanInProgress, set_exclusive
 from ml import registry, score
-from ml.commands import ScanInProgress, set_exclusive
 
 UTC = timezone.utc
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lightbox.settlement.domains import registrable_domain
+from lightbox.domains import registrable_domain
 from lightbox.settlement.money import minor_units, round_half_even, split, to_usd
 
 amounts = st.decimals(min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=6, allow_nan=False)

@@ -19,7 +19,6 @@ final as (
         property_release as has_property_release,
         submitted_for_licensing as is_submitted_for_licensing,
         removed_from_licensing as is_removed_from_licensing,
-        coalesce(exclusive, false) as is_exclusive,
         deleted_at,
         deleted_at is not null as is_deleted,
         updated_at,
