@@ -207,7 +207,7 @@ def hash_only(urls: list[str], sample: int) -> dict:
     import requests
 
     from lightbox import db
-    from lightbox.crawl.crawler import CatalogMatcher
+    from lightbox.infringement.matcher import CatalogMatcher
 
     conn = db.connect()
     matcher = CatalogMatcher(conn)

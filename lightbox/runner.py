@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from lightbox import airflow_env, db
 from lightbox.config import DAG_ORDER
@@ -51,10 +52,9 @@ def run_dags(
         echo(f"▶ {dag_id} …")
         started = time.monotonic()
         args = ["dags", "test", dag_id] + ([logical_date] if logical_date else [])
-        proc = airflow_env.airflow_command(*args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        returncode, output = _run_streaming(args, echo)
         seconds = time.monotonic() - started
-        output = proc.stdout + proc.stderr
-        failed = proc.returncode != 0 or "state=failed" in output or "DagRunState.FAILED" in output
+        failed = returncode != 0 or "state=failed" in output or "DagRunState.FAILED" in output
         state = "failed" if failed else "success"
         log_dir = airflow_env.settings().home / "logs" / "lightbox-run"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +68,22 @@ def run_dags(
             echo(_failure_excerpt(output))
         results.append(DagRunResult(dag_id, state, seconds, output[-4000:]))
     return results
+
+
+def _run_streaming(args: list[str], echo) -> tuple[int, str]:
+    """Run an ``airflow`` command, showing its ``lightbox-progress:`` lines as they come (a
+    sweep's shards report pages, images, matches, failures and retries every few seconds);
+    returns the exit code and the whole output."""
+    env = {**os.environ, **airflow_env.airflow_environment()}
+    exe = Path(sys.executable).with_name("airflow")
+    lines = []
+    with subprocess.Popen([str(exe), *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1) as proc:
+        for line in proc.stdout:
+            lines.append(line)
+            if "lightbox-progress:" in line:
+                echo("    … " + line.split("lightbox-progress:", 1)[1].strip())
+    return proc.returncode, "".join(lines)
 
 
 def _failure_excerpt(output: str, lines: int = 25) -> str:

@@ -32,23 +32,26 @@ class Discovered:
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
-    """Absolute http(s) URL without fragment, lower-case scheme and host, default port
-    dropped; None for anything else."""
+    """The frontier key of a URL: absolute http(s), canonical by w3lib (IDNA host, one
+    percent-encoding, sorted query, no fragment), lower-case scheme and host, default port
+    dropped; None for anything else. Two spellings of one resource give one key."""
+    from w3lib.url import canonicalize_url
+
     url = url.strip()
     if not url or url.startswith(("data:", "javascript:", "mailto:", "tel:", "blob:")):
         return None
     try:
         absolute = urljoin(base, url) if base else url
         parts = urlsplit(absolute)
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    try:
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        parts = urlsplit(canonicalize_url(absolute))
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower().rstrip(".")
         port = parts.port
-    except ValueError:
+    except (ValueError, UnicodeError):
+        return None
+    if not host:
         return None
     if ":" in host:
         host = f"[{host}]"
@@ -161,10 +164,19 @@ class _Parser(HTMLParser):
             self._css(data, "css_background")
 
 
-def discover(html: bytes | str, page_url: str) -> Discovered:
-    """Images and links of one page."""
+def decode_page(body: bytes, content_type: str | None = None) -> str:
+    """A page's text in the charset it declares (BOM, HTTP header, ``<meta>``, by w3lib's
+    precedence), UTF-8 when it declares none; undecodable bytes are replaced."""
+    from w3lib.encoding import html_to_unicode
+
+    _encoding, text = html_to_unicode(content_type, body)
+    return text
+
+
+def discover(html: bytes | str, page_url: str, content_type: str | None = None) -> Discovered:
+    """Images and links of one page (``content_type``: the server's header, for its charset)."""
     if isinstance(html, bytes):
-        html = html.decode("utf-8", errors="replace")
+        html = decode_page(html, content_type)
     parser = _Parser(page_url)
     try:
         parser.feed(html)

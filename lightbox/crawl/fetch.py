@@ -9,12 +9,17 @@ Rules, on every connection and every redirect hop:
   100.64/10, multicast, reserved, unspecified, IPv4-mapped IPv6) unless it lies in
   ``LIGHTBOX_CRAWL_ALLOW_NETWORKS``; no proxies from the environment;
 * robots.txt (RFC 9309) is honoured with a clear user agent;
-* bounded: connect/read timeouts, a total time per fetch (a slow drip cannot hold a
-  worker), a byte limit per kind (streamed, stopped at the limit, a huge Content-Length is
-  refused before reading), a redirect limit and loop detection, pixel limits for images;
-* retries with exponential back-off only for transient failures (connection errors, 429,
-  502/503/504);
-* content is sniffed from its bytes, never trusted from Content-Type.
+* bounded: connect/read timeouts and a total time per fetch that count only the requests
+  themselves, from the moment each leaves (waiting for the host's politeness turn or a global
+  slot is not the request's time, so a host's own queue never times it out; a slow drip still
+  cannot hold a worker), a byte limit per kind (streamed, stopped at the limit, a huge
+  Content-Length is refused before reading), a redirect limit and loop detection, pixel
+  limits for images;
+* transient failures (connection errors, timeouts, 429, 502/503/504) are marked
+  ``FetchResult.transient`` with the server's ``Retry-After`` (seconds or an HTTP-date), which
+  also pushes back the host's next request; ``fetch`` retries them with exponential back-off
+  unless told ``retries=0`` (the crawler does: it puts them back in its frontier instead);
+* content is sniffed from its bytes (``lightbox.content``), never trusted from Content-Type.
 
 ``SafeFetcher`` is async (the crawler and the exclusivity audit use it); ``fetch_bytes`` is
 a synchronous wrapper for single fetches. Fetch failures are results with a reason code
@@ -33,8 +38,10 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lightbox.content import RASTER_TYPES, sniff
 from lightbox.crawl.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsRules, origin, parse
 
 USER_AGENT = "LightboxBot/1.0 (+https://lightbox-market.com/bot)"
@@ -43,7 +50,8 @@ CGNAT = ipaddress.ip_network("100.64.0.0/10")
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 TRANSIENT_STATUSES = {429, 502, 503, 504}
 MAX_HOST_POOLS = 512
-RASTER_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"}
+TRANSIENT_ERRORS = {"connect_error", "read_timeout", "protocol_error", "too_slow", "dns_timeout",
+                    *(f"http_{status}" for status in TRANSIENT_STATUSES)}
 
 
 class FetchError(Exception):
@@ -65,14 +73,15 @@ class CrawlConfig:
     user_agent: str = USER_AGENT
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
-    total_timeout: float = 30.0  # whole fetch including redirects: a slow drip stops here
+    total_timeout: float = 30.0  # the requests of one fetch (redirects included), not the waits for a turn
     max_page_bytes: int = 5 * 1024 * 1024
     max_image_bytes: int = 25 * 1024 * 1024
     max_feed_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 5
-    retries: int = 2  # transient failures only
+    retries: int = 2  # transient failures only: at most 1 + retries attempts
     backoff_base: float = 0.5
-    backoff_max: float = 10.0
+    backoff_max: float = 30.0
+    max_retry_after: float = 300.0  # a longer Retry-After is a failure, not a wait
     global_concurrency: int = 64
     per_host_concurrency: int = 2
     per_host_delay: float = 0.25  # seconds between requests to one host (robots Crawl-delay raises it)
@@ -102,6 +111,13 @@ class FetchResult:
     redirects: list[str] = field(default_factory=list)
     attempts: int = 0
     image_size: tuple[int, int] | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait (transient failures)
+    request_seconds: float = 0.0  # time spent in requests (not waiting for a turn)
+
+    @property
+    def transient(self) -> bool:
+        """A failure that may clear if tried again later."""
+        return self.error in TRANSIENT_ERRORS
 
     @property
     def ok(self) -> bool:
@@ -265,38 +281,7 @@ def _client(resolver: Resolver, config: CrawlConfig, ssl_context, max_connection
     )
 
 
-# ---------------------------------------------------------------- sniffing
-
-
-def sniff(body: bytes) -> str:
-    """The content type the bytes say, whatever the server claimed."""
-    head = body[:512]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:2] == b"BM":
-        return "image/bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "image/tiff"
-    if head[4:12] in (b"ftypavif", b"ftypheic", b"ftypavis"):
-        return "image/avif"
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if b"<svg" in text[:512] and (text.startswith(b"<svg") or text.startswith(b"<?xml") or text.startswith(b"<!doctype svg")):
-        return "image/svg+xml"
-    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text:
-        return "text/html"
-    if text.startswith(b"<?xml") or text.startswith((b"<rss", b"<feed")):
-        return "application/xml"
-    if text.startswith((b"{", b"[")):
-        return "application/json"
-    if text.startswith(b"<"):
-        return "text/html"
-    return "application/octet-stream"
+# ---------------------------------------------------------------- content
 
 
 def image_size(body: bytes, max_pixels: int | None = None) -> tuple[int, int]:
@@ -322,6 +307,22 @@ def image_size(body: bytes, max_pixels: int | None = None) -> tuple[int, int]:
 # ---------------------------------------------------------------- politeness
 
 
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` in seconds: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
 class HostGate:
     """Per-host concurrency and delay between request starts."""
 
@@ -330,6 +331,17 @@ class HostGate:
         self.delay = delay
         self.next_start = 0.0
         self.lock = asyncio.Lock()
+
+    def ready_at(self) -> float | None:
+        """When a request could start without waiting (monotonic time), None while every
+        slot is taken: the crawler asks before it starts work on the host."""
+        if self.semaphore.locked():
+            return None
+        return self.next_start
+
+    def hold_off(self, seconds: float) -> None:
+        """The host asked for a pause (Retry-After): no request starts before it ends."""
+        self.next_start = max(self.next_start, time.monotonic() + seconds)
 
     async def __aenter__(self):
         await self.semaphore.acquire()
@@ -440,7 +452,7 @@ class SafeFetcher:
             self._robots_pending.pop(key, None)
 
     async def _load_robots(self, key: str) -> RobotsRules:
-        result = await self._fetch(key + "/robots.txt", "robots", check_robots=False)
+        result = await self._fetch(key + "/robots.txt", "robots", check_robots=False, retries=self.config.retries)
         if result.status is not None and 400 <= result.status < 500:
             return RobotsRules.allowing(f"robots.txt {result.status}")
         if not result.ok or result.status is None or result.status >= 500:
@@ -454,40 +466,44 @@ class SafeFetcher:
 
     # -- fetching
 
-    async def fetch(self, url: str, kind: str = "page") -> FetchResult:
-        """Fetch ``url`` under every rule; never raises for a fetch failure."""
-        return await self._fetch(url, kind, check_robots=self.config.obey_robots)
+    async def fetch(self, url: str, kind: str = "page", retries: int | None = None) -> FetchResult:
+        """Fetch ``url`` under every rule; never raises for a fetch failure. Transient
+        failures are tried again ``retries`` times (``config.retries`` by default) with
+        back-off; ``retries=0`` hands them back at once (``result.transient``)."""
+        return await self._fetch(url, kind, check_robots=self.config.obey_robots,
+                                 retries=self.config.retries if retries is None else retries)
 
-    async def _fetch(self, url: str, kind: str, check_robots: bool) -> FetchResult:
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: exponential, jittered, at least
+        what the server asked for."""
+        pause = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
+        return max(pause * (0.75 + random.random() / 2), retry_after or 0.0)
+
+    async def _fetch(self, url: str, kind: str, check_robots: bool, retries: int = 0) -> FetchResult:
         if self._client is None:
             raise RuntimeError("use SafeFetcher as an async context manager")
         result = FetchResult(url=url, kind=kind)
-        deadline = time.monotonic() + self.config.total_timeout
         attempt = 0
         while True:
             attempt += 1
             result.attempts = attempt
+            result.retry_after = None
             try:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise FetchError("too_slow", f"over {self.config.total_timeout:g}s in total")
-                async with asyncio.timeout(remaining):
-                    await self._follow(result, kind, check_robots)
+                await self._follow(result, kind, check_robots)
                 break
             except _Transient as exc:
-                result.error, result.detail = exc.reason, exc.detail
-                if attempt > self.config.retries:
+                result.error, result.detail, result.retry_after = exc.reason, exc.detail, exc.retry_after
+                if exc.retry_after is not None and exc.retry_after > self.config.max_retry_after:
+                    # a host that asks for hours is not waited for within a sweep
+                    result.error = "retry_after_too_long"
+                    result.detail = f"{exc.reason} asked for {exc.retry_after:g}s (limit {self.config.max_retry_after:g}s): {exc.detail}"
+                    result.retry_after = None
                     break
-                pause = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
-                pause = max(pause, exc.retry_after or 0) * (0.75 + random.random() / 2)
-                if time.monotonic() + pause >= deadline:
+                if attempt > retries:
                     break
-                await asyncio.sleep(pause)
+                await asyncio.sleep(self.backoff(attempt, exc.retry_after))
             except FetchError as exc:
                 result.error, result.detail = exc.reason, exc.detail
-                break
-            except TimeoutError:
-                result.error, result.detail = "too_slow", f"over {self.config.total_timeout:g}s in total"
                 break
         if result.fetched_at is None:
             result.fetched_at = datetime.now(timezone.utc)
@@ -496,12 +512,15 @@ class SafeFetcher:
         return result
 
     async def _follow(self, result: FetchResult, kind: str, check_robots: bool) -> None:
+        """One attempt: every redirect hop, each request under the time left of the budget."""
         import httpx
 
         url = result.url
         seen: set[str] = set()
         result.redirects = []
         result.error, result.detail = None, ""
+        result.request_seconds = 0.0
+        budget = self.config.total_timeout
         for _hop in range(self.config.max_redirects + 1):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https"):
@@ -513,21 +532,36 @@ class SafeFetcher:
                 raise FetchError("redirect_loop", " -> ".join([*result.redirects, url])[-500:])
             seen.add(url)
             # the address first, so that a refusal says why (connect_tcp checks again)
-            await self.resolver.resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            try:
+                async with asyncio.timeout(self.config.connect_timeout):
+                    await self.resolver.resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            except TimeoutError as exc:
+                raise _Transient("dns_timeout", f"{parts.hostname}: no answer in {self.config.connect_timeout:g}s") from exc
             if check_robots and kind != "robots":
                 rules = await self.robots_for(url)
                 if not rules.allowed(url):
                     raise FetchError("robots_disallowed", f"{url[:200]} ({rules.reason})")
             host = parts.hostname.lower()
+            remaining = budget - result.request_seconds
+            if remaining <= 0:
+                raise _Transient("too_slow", f"over {budget:g}s of requests")
             try:
                 # the host's turn first (it may sleep for politeness), then a global slot:
-                # a request waiting for its host never holds a slot another host could use
+                # a request waiting for its host never holds a slot another host could use.
+                # Neither wait is the request's time: the clock starts when it leaves.
                 async with self.gate(host), self._global:
-                    location = await self._request(result, url, kind, host)
+                    started = time.monotonic()
+                    try:
+                        async with asyncio.timeout(remaining):
+                            location = await self._request(result, url, kind, host)
+                    finally:
+                        result.request_seconds += time.monotonic() - started
             except BlockedAddress:
                 raise
             except FetchError:
                 raise
+            except TimeoutError as exc:
+                raise _Transient("too_slow", f"over {budget:g}s of requests") from exc
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 raise _Transient("connect_error", f"{host}: {exc}") from exc
             except httpx.ReadTimeout as exc:
@@ -556,11 +590,10 @@ class SafeFetcher:
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 return response.headers["location"]
             if response.status_code in TRANSIENT_STATUSES:
-                retry_after = response.headers.get("retry-after", "")
-                raise _Transient(
-                    f"http_{response.status_code}", url[:200],
-                    float(retry_after) if retry_after.isdigit() else None,
-                )
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                if retry_after:
+                    self.gate(host).hold_off(min(retry_after, self.config.max_retry_after))
+                raise _Transient(f"http_{response.status_code}", url[:200], retry_after)
             if response.status_code >= 400 and kind != "robots":
                 raise FetchError(f"http_{response.status_code}", url[:200])
             if response.status_code >= 400:
@@ -587,7 +620,7 @@ class SafeFetcher:
         if kind == "image":
             if sniffed == "image/svg+xml":
                 raise FetchError("svg_not_supported", f"SVG served as {claimed}")
-            if sniffed not in RASTER_TYPES and sniffed != "image/avif":
+            if sniffed not in RASTER_TYPES:
                 raise FetchError("not_an_image", f"{sniffed} served as {claimed}")
             result.image_size = image_size(result.body, self.config.max_image_pixels)
         elif kind == "page":

@@ -120,7 +120,7 @@ def pending_shards(conn, sweep_id: str) -> list[int]:
 
 FRONTIER_COLUMNS = (
     "url", "kind", "host", "site", "shard_key", "seed_url", "depth", "max_depth", "priority",
-    "source", "reported_by", "status",
+    "source", "reported_by", "status", "attempts", "not_before",
 )
 
 
@@ -134,6 +134,21 @@ def shard_rows(conn, sweep_id: str, shard: int) -> list[dict]:
             (sweep_id, shard),
         )
         return [dict(zip(FRONTIER_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def retries(conn, sweep_id: str) -> dict[str, int]:
+    """How much retrying the sweep did: URLs tried more than once, the extra attempts, and how
+    many of those URLs were fetched in the end (the rest failed or still wait)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """select count(*) filter (where attempts > 1), coalesce(sum(greatest(attempts - 1, 0)), 0),
+                      count(*) filter (where attempts > 1 and status = 'fetched'),
+                      count(*) filter (where status = 'pending' and attempts > 0)
+               from infringement.crawl_frontier where sweep_id = %s""",
+            (sweep_id,),
+        )
+        urls, extra, recovered, waiting = cur.fetchone()
+    return {"urls_retried": urls, "retries": int(extra), "recovered": recovered, "still_waiting": waiting}
 
 
 def failures_by_reason(conn, sweep_id: str) -> dict[str, int]:

@@ -163,18 +163,6 @@ def _jsonable(value, depth: int = 0):
     return repr(value)[:200]
 
 
-def _suffix(content_type: str | None, data: bytes) -> str:
-    if data[:3] == b"\xff\xd8\xff":
-        return ".jpg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return ".png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    if data[:4] == b"GIF8":
-        return ".gif"
-    return ".bin"
-
-
 class MatchContext:
     """What the classification needs to know about photos, owners, holds and licenses;
     loaded lazily for the photos that matched."""
@@ -270,9 +258,10 @@ def _own_domain(domain: str, own: tuple[str, ...]) -> bool:
 def store_evidence(outcome: Outcome, match, as_of: datetime, page: dict | None, evidence_base: str) -> str:
     """Store the image and the listing page by content hash, and a manifest linking them
     with the hashes, the match and the fetch details. Returns the manifest's URL."""
+    from lightbox.content import suffix_for
     from lightbox.objects import put_content_addressed
 
-    image_uri, image_sha = put_content_addressed(evidence_base, outcome.body, _suffix(outcome.content_type, outcome.body))
+    image_uri, image_sha = put_content_addressed(evidence_base, outcome.body, suffix_for(outcome.body))
     listing = outcome.listing
     manifest = {
         "kind": "exclusivity_listing",

@@ -1,5 +1,6 @@
 """The sweep report a person reads: pages fetched, images seen, matches by status and method,
-new and paused cases, failures by reason. Stored in ``infringement.sweeps.report``, as JSON
+new and paused cases, failures by reason (the reason of each URL's last attempt) and the
+retries that transient failures cost (how many URLs were retried, how many recovered). Stored in ``infringement.sweeps.report``, as JSON
 and text in the object store, and logged."""
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import logging
 from datetime import datetime
 
-from lightbox.crawl.frontier import failures_by_reason
+from lightbox.crawl.frontier import failures_by_reason, retries
 from lightbox.objects import join, put_bytes
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def build_report(conn, sweep_id: str, as_of: datetime) -> dict:
         "status_changes": changed,
         "outbox_messages": outbox,
         "failures_by_reason": failures_by_reason(conn, sweep_id),
+        "retries": retries(conn, sweep_id),
     }
 
 
@@ -77,6 +79,11 @@ def render(report: dict) -> str:
             lines.append(f"  {change['case_id']} -> {change['status']} ({change['reason']})")
     lines.append(f"Partner outbox messages: {report['outbox_messages']}")
     lines.append("Failures by reason: " + (", ".join(f"{k} {v}" for k, v in report["failures_by_reason"].items()) or "none"))
+    tried = report.get("retries") or {}
+    lines.append(
+        f"Retries: {tried.get('retries', 0)} for {tried.get('urls_retried', 0)} URLs after transient failures; "
+        f"{tried.get('recovered', 0)} of them fetched in the end, {tried.get('still_waiting', 0)} still waiting"
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -61,12 +61,15 @@ def pending(as_of) -> list[int]:
         return pending_shards(conn, sweep_id_for(as_of))
 
 
-def crawl(as_of, shard: int, matcher=None, config=None, limits=None) -> dict:
+def crawl(as_of, shard: int, matcher=None, config=None, limits=None, progress=None) -> dict:
+    """Crawl one shard (``progress``: called with a line every few seconds; logged by default)."""
     from lightbox.crawl.crawler import crawl_shard
+    from lightbox.infringement.matcher import CatalogMatcher
 
     conn = db.connect()
     try:
-        return crawl_shard(conn, sweep_id_for(as_of), int(shard), matcher=matcher, config=config, limits=limits)
+        return crawl_shard(conn, sweep_id_for(as_of), int(shard), matcher=matcher or CatalogMatcher(conn),
+                           config=config, limits=limits, progress=progress)
     finally:
         conn.close()
 

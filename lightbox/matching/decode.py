@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from lightbox.content import is_markup
+
 # Pillow's own default limit (about 89.5 megapixels, e.g. 9459 x 9459); above it we refuse.
 MAX_PIXELS = 89_478_485
 MIN_SIDE = 8  # below this there is nothing to hash (1x1 tracking pixels, icons)
@@ -28,18 +30,13 @@ class BadImage(ValueError):
         self.reason = reason
 
 
-def _sniff_text(data: bytes) -> bool:
-    head = data[:512].lstrip().lower()
-    return head.startswith((b"<?xml", b"<svg", b"<!doctype", b"<html")) or b"<svg" in head
-
-
 def open_image(data: bytes):
     """The first frame as a loaded Pillow image (not yet orientation-normalised)."""
     from PIL import Image
 
     if not data:
         raise BadImage("zero-byte file")
-    if _sniff_text(data):
+    if is_markup(data):
         raise BadImage("SVG or other vector/text document (not a raster image)")
     try:
         with warnings.catch_warnings():

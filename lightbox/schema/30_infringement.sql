@@ -66,6 +66,7 @@ create table if not exists infringement.crawl_frontier (
     discovered_from text,
     status text not null default 'pending' check (status in ('pending', 'fetched', 'failed', 'skipped')),
     attempts integer not null default 0,
+    not_before timestamptz,       -- a transient failure waits for this before its next attempt
     last_error text,
     http_status integer,
     fetched_at timestamptz,
@@ -76,6 +77,7 @@ create table if not exists infringement.crawl_frontier (
     headers jsonb,
     primary key (sweep_id, url)
 );
+alter table infringement.crawl_frontier add column if not exists not_before timestamptz;
 create index if not exists crawl_frontier_work on infringement.crawl_frontier (sweep_id, shard, status);
 
 -- Which page showed which image (and how it was found).

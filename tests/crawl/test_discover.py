@@ -48,3 +48,20 @@ def test_normalise_url():
     assert normalise_url("https://x.test:443") == "https://x.test/"
     assert normalise_url("ftp://x.test/") is None
     assert normalise_url("//cdn.test/x.jpg", "https://a.test/") == "https://cdn.test/x.jpg"
+
+
+def test_pages_are_read_in_the_charset_they_declare():
+    cyrillic = '<html><head><meta charset="windows-1251"></head><body><a href="/статья.html">статья</a><img src="/фото.jpg"></body></html>'
+    found = discover(cyrillic.encode("windows-1251"), "http://ru.test/")
+    assert found.links == ["http://ru.test/%D1%81%D1%82%D0%B0%D1%82%D1%8C%D1%8F.html"]
+    assert list(found.images) == ["http://ru.test/%D1%84%D0%BE%D1%82%D0%BE.jpg"]
+    japanese = '<html><body><a href="/記事.html">記事</a><img src="/写真.jpg"></body></html>'
+    found = discover(japanese.encode("shift_jis"), "http://jp.test/", content_type="text/html; charset=Shift_JIS")
+    assert found.links == ["http://jp.test/%E8%A8%98%E4%BA%8B.html"]
+    assert list(found.images) == ["http://jp.test/%E5%86%99%E7%9C%9F.jpg"]
+
+
+def test_one_key_for_one_resource_however_spelled():
+    spellings = ["http://A.test:80/~joe/x.jpg?b=2&a=1", "http://a.test/%7Ejoe/x.jpg?a=1&b=2#top", "http://a.test/%7ejoe/x.jpg?a=1&b=2"]
+    assert {normalise_url(u) for u in spellings} == {"http://a.test/~joe/x.jpg?a=1&b=2"}
+    assert normalise_url("http://bücher.test/") == "http://xn--bcher-kva.test/"

@@ -9,7 +9,7 @@ import pytest
 
 from lightbox.config import settings as make_settings
 from lightbox.crawl.fetch import FetchError, SafeFetcher, address_problem, fetch_bytes, sniff
-from lightbox.crawl.testsite import LocalWeb, Response, drip
+from localweb import LocalWeb, Response, drip
 
 
 def jpeg(size=(64, 48), color=(200, 40, 40)) -> bytes:

@@ -5,7 +5,7 @@ import io
 import shutil
 from pathlib import Path
 
-from lightbox.crawl.testsite import LocalWeb, Response
+from localweb import LocalWeb, Response
 
 SAMPLES = Path(__file__).resolve().parents[2] / "include" / "sample_photos"
 

@@ -10,7 +10,7 @@ import pytest
 
 from lightbox.crawl.crawler import ImageRejected, ShardLimits
 from lightbox.crawl.fetch import CrawlConfig
-from lightbox.crawl.testsite import LocalWeb, Response, drip, endless
+from localweb import LocalWeb, Response, drip, endless
 from lightbox.infringement import sweep
 
 AS_OF = "2026-03-01T00:00:00+00:00"
@@ -150,7 +150,7 @@ def test_hostile_site_sweep(hostile_web, conn, lightbox_home, monkeypatch):
 
 def test_a_failed_sweep_resumes_with_pending_rows_only(conn, lightbox_home, monkeypatch):
     """A sweep that died midway: its rerun fetches only what is still pending."""
-    from lightbox.crawl.testsite import LocalWeb, Response
+    from localweb import LocalWeb, Response
 
     with LocalWeb("127.0.0.1") as web:
         monkeypatch.setenv("LIGHTBOX_CRAWL_RESOLVE", "resume.test=127.0.0.1")

@@ -2,7 +2,7 @@
 by the Host header, serving a table of routes. Routes can stream (slow drips, endless
 bodies) and every request is counted, so a test can prove what was never fetched.
 
-Not used in production; the demo serves its sample sites with ``lightbox.sites``.
+Test code only (it lives under tests/); the demo serves its sample sites with ``lightbox.sites``.
 """
 from __future__ import annotations
 
