@@ -47,6 +47,9 @@ class Settings:
     crawl_resolve: dict = field(default_factory=dict)
     # stock-site listing feeds for the exclusivity audit ("site=url,site=url")
     stock_feeds: dict = field(default_factory=dict)
+    # the AI scan's routing target: pass at least this share of the photos inspectors would
+    # accept (the threshold is chosen on the calibration slice, recorded with the model)
+    aiscan_pass_accepted: float = 0.97
 
     @property
     def pgdata(self) -> Path:
@@ -116,7 +119,15 @@ def settings(env: dict[str, str] | None = None) -> Settings:
         photographer_share=share,
         crawl_resolve=_pairs(env.get("LIGHTBOX_CRAWL_RESOLVE", "")),
         stock_feeds=_pairs(env.get("LIGHTBOX_STOCK_FEEDS", "")),
+        aiscan_pass_accepted=_share("LIGHTBOX_AISCAN_PASS_ACCEPTED", env.get("LIGHTBOX_AISCAN_PASS_ACCEPTED", "0.97")),
     )
+
+
+def _share(name: str, value: str) -> float:
+    share = float(value)
+    if not 0.5 <= share <= 1.0:
+        raise ValueError(f"{name} must be between 0.5 and 1, got {value}")
+    return share
 
 
 def _pairs(value: str) -> dict[str, str]:
