@@ -51,6 +51,9 @@ class Settings:
     media_roots: tuple[str, ...] = ()
     # addresses whose X-Forwarded-For the inspector app believes
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # the AI scan's routing target: pass at least this share of the photos inspectors would
+    # accept (the threshold is chosen on the calibration slice, recorded with the model)
+    aiscan_pass_accepted: float = 0.97
 
     @property
     def pgdata(self) -> Path:
@@ -126,6 +129,7 @@ def settings(env: dict[str, str] | None = None) -> Settings:
         trusted_proxies=tuple(
             ipaddress.ip_network(n, strict=False) for n in _split(env.get("LIGHTBOX_TRUSTED_PROXIES", ""))
         ),
+        aiscan_pass_accepted=_share("LIGHTBOX_AISCAN_PASS_ACCEPTED", env.get("LIGHTBOX_AISCAN_PASS_ACCEPTED", "0.97")),
     )
 
 
@@ -134,6 +138,13 @@ def _media_root(value: str) -> str:
     if "://" not in value:
         value = f"file://{Path(value).expanduser().resolve()}"
     return value.rstrip("/")
+
+
+def _share(name: str, value: str) -> float:
+    share = float(value)
+    if not 0.5 <= share <= 1.0:
+        raise ValueError(f"{name} must be between 0.5 and 1, got {value}")
+    return share
 
 
 def _pairs(value: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ METADATA_FEATURES = (
     "log_iso", "log_exposure_s", "width", "height", "megapixels", "aspect_ratio",
     "has_people", "has_property", "missing_model_release", "missing_property_release",
     "owner_tenure_days", "owner_prior_photos", "owner_prior_decisions",
-    "owner_prior_accept_rate", "owner_prior_sales",
+    "owner_prior_accept_rate", "owner_accept_rate_shrunk", "owner_prior_sales",
 )
 ALL_FEATURES = METADATA_FEATURES + PIXEL_FEATURES
 
@@ -79,20 +79,26 @@ FEATURE_WORDS: dict[str, tuple[str, str]] = {
     "owner_prior_decisions": ("the photographer has a review record", "the photographer has little review record"),
     "owner_prior_accept_rate": ("the photographer's earlier photos were usually accepted", "the photographer's earlier photos were often rejected"),
     "owner_prior_sales": ("the photographer's photos sell", "the photographer has few sales"),
+    "owner_accept_rate_shrunk": ("the photographer's earlier photos were usually accepted", "the photographer's earlier photos were often rejected"),
     "px_width": ("the image resolution is high", "the image resolution is low"),
     "px_height": ("the image resolution is high", "the image resolution is low"),
     "px_megapixels": ("the image resolution is high", "the image resolution is low"),
+    "px_effective_megapixels": ("the photo has plenty of real detail", "the photo has little real detail for its size"),
     "px_bits_per_pixel": ("the file keeps plenty of detail", "the file is heavily compressed"),
     "px_brightness": ("the exposure is good", "the image is too dark or too bright"),
     "px_contrast": ("the contrast is good", "the image looks flat (low contrast)"),
+    "px_lum_p02": ("the shadows are well placed", "the shadows are badly placed"),
+    "px_lum_p50": ("the mid-tones are well placed", "the mid-tones are too dark or too bright"),
+    "px_lum_p98": ("the highlights are well placed", "the highlights are badly placed"),
     "px_clip_dark": ("the shadows keep detail", "large areas are crushed to black"),
     "px_clip_bright": ("the highlights keep detail", "large areas are blown out to white"),
-    "px_sharpness": ("the image is sharp", "the image looks blurry or out of focus"),
-    "px_edge_density": ("the image has crisp detail", "the image lacks crisp detail"),
+    "px_detail": ("the photo has rich structure", "the photo has little structure"),
+    "px_sharpness": ("the most detailed areas are sharp", "the most detailed areas look soft"),
+    "px_sharp_fine": ("the most detailed areas are sharp at 100% zoom", "the most detailed areas look soft at 100% zoom"),
+    "px_sharp_mid": ("the photo is sharp at half size", "the photo looks blurred even at half size"),
+    "px_focus": ("the most detailed areas are in focus", "the most detailed areas are out of focus"),
     "px_noise": ("the image is clean", "the image is noisy or grainy"),
-    "px_colourfulness": ("the colours are lively", "the colours are dull"),
-    "px_saturation": ("the colours are well saturated", "the colours are washed out or oversaturated"),
-    "px_jpeg_quant": ("the JPEG quality is high", "the JPEG is compressed too hard"),
+    "px_jpeg_quality": ("the JPEG quality is high", "the JPEG is compressed too hard"),
     "px_blockiness": ("no compression artefacts", "visible JPEG block artefacts"),
 }
 
@@ -152,6 +158,23 @@ def load_decisions(conn, as_of=None, owner_ids=None) -> pd.DataFrame:
     return df
 
 
+def load_global_decisions(conn, as_of=None) -> pd.DataFrame:
+    """(decided_at, decision) of every inspector decision at or before ``as_of``: the global
+    acceptance rate a photographer's record is shrunk towards."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """select decided_at, decision from (
+                   select photo_id, decided_at, decision from raw.inspections
+                   union
+                   select photo_id, decided_at, decision from licensing.decisions
+               ) as d where %(as_of)s::timestamptz is null or decided_at <= %(as_of)s::timestamptz""",
+            {"as_of": as_of},
+        )
+        df = pd.DataFrame(cur.fetchall(), columns=["decided_at", "decision"])
+    df["decided_at"] = pd.to_datetime(df["decided_at"], utc=True)
+    return df
+
+
 def load_sales(conn, as_of=None, owner_ids=None) -> pd.DataFrame:
     sql = """
         select s.photo_id, p.owner_id, s.sold_at
@@ -193,11 +216,21 @@ def _asof_count(photos: pd.DataFrame, events: pd.DataFrame, time_col: str, value
     return out
 
 
-def owner_history(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.DataFrame, all_photos: pd.DataFrame) -> pd.DataFrame:
+SHRINK_DECISIONS = 8.0  # pseudo-decisions at the global rate added to a photographer's record
+
+
+def owner_history(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.DataFrame, all_photos: pd.DataFrame,
+                  global_decisions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Owner-history features of ``photos`` from events strictly before each upload.
 
     ``all_photos`` are every photo (for the portfolio size); ``decisions`` and ``sales`` carry
-    ``owner_id``. Returns a frame aligned with ``photos`` (same order)."""
+    ``owner_id``. ``global_decisions`` (decided_at, decision) are every owner's decisions, for
+    the global acceptance rate the photographer's rate is shrunk towards (``decisions`` when
+    None, i.e. when those are everyone's). Returns a frame aligned with ``photos``.
+
+    ``owner_accept_rate_shrunk`` = (accepted + k * g) / (decided + k), with k =
+    ``SHRINK_DECISIONS`` and g the global acceptance rate, both counted strictly before the
+    upload: a photographer with no record gets g, one with a long record their own rate."""
     uploads = all_photos[["owner_id", "uploaded_at"]].copy()
     uploads["n"] = 1.0
     dec = decisions.copy()
@@ -208,11 +241,19 @@ def owner_history(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.DataF
     a = _asof_count(photos, uploads, "uploaded_at", {"owner_prior_photos": "n"})
     b = _asof_count(photos, dec, "decided_at", {"owner_prior_decisions": "n", "_acc": "acc"})
     c = _asof_count(photos, sal, "sold_at", {"owner_prior_sales": "n"})
-    out = pd.concat([a, b, c], axis=1)
+    glob = (decisions if global_decisions is None else global_decisions)[["decided_at", "decision"]].copy()
+    glob["owner_id"] = "*"
+    glob["n"] = 1.0
+    glob["acc"] = (glob["decision"] == "accepted").astype(float) if len(glob) else 0.0
+    everyone = photos[["photo_id", "uploaded_at"]].assign(owner_id="*")
+    g = _asof_count(everyone, glob, "decided_at", {"_g_n": "n", "_g_acc": "acc"})
+    out = pd.concat([a, b, c, g], axis=1)
     out["owner_prior_accept_rate"] = np.where(
         out["owner_prior_decisions"] > 0, out["_acc"] / out["owner_prior_decisions"].clip(lower=1), np.nan
     )
-    return out.drop(columns=["_acc"]).reset_index(drop=True)
+    global_rate = np.where(out["_g_n"] > 0, out["_g_acc"] / out["_g_n"].clip(lower=1), np.nan)
+    out["owner_accept_rate_shrunk"] = (out["_acc"] + SHRINK_DECISIONS * global_rate) / (out["owner_prior_decisions"] + SHRINK_DECISIONS)
+    return out.drop(columns=["_acc", "_g_n", "_g_acc"]).reset_index(drop=True)
 
 
 def text(value) -> str:
@@ -341,6 +382,7 @@ def cached_pixels(conn, photos: pd.DataFrame, workers: int = 2) -> pd.DataFrame:
     todo = [
         (pid, path) for pid, path in zip(ids, photos["image_path"].tolist())
         if pid not in cached or cached[pid][1] != path or (cached[pid][3] and "not found" in cached[pid][3])
+        or (not cached[pid][3] and not set(PIXEL_FEATURES) <= set(cached[pid][2] or {}))  # older feature code
     ]
     if todo:
         results = compute_pixels([p for _, p in todo], workers=workers)
@@ -371,7 +413,8 @@ def cached_pixels(conn, photos: pd.DataFrame, workers: int = 2) -> pd.DataFrame:
 
 
 def build_features(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.DataFrame,
-                   all_photos: pd.DataFrame, pixels: pd.DataFrame | None) -> pd.DataFrame:
+                   all_photos: pd.DataFrame, pixels: pd.DataFrame | None,
+                   global_decisions: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per photo (same order): photo_id, every feature of ``ALL_FEATURES`` and
     ``quality_notes`` (list of plain-word notes) and ``pixel_error``."""
     photos = photos.reset_index(drop=True)
@@ -381,7 +424,7 @@ def build_features(photos: pd.DataFrame, decisions: pd.DataFrame, sales: pd.Data
         meta.append(feats)
         notes.append(row_notes)
     out = pd.DataFrame(meta)
-    hist = owner_history(photos, decisions, sales, all_photos)
+    hist = owner_history(photos, decisions, sales, all_photos, global_decisions)
     for col in hist.columns:
         out[col] = hist[col].values
     if pixels is None:
@@ -406,5 +449,6 @@ def features_for(conn, photo_ids=None, as_of=None, with_pixels: bool = True, wor
     uploads = load_uploads(conn, owners)
     decisions = load_decisions(conn, as_of, owners)
     sales = load_sales(conn, as_of, owners)
+    everyone = decisions if owners is None else load_global_decisions(conn, as_of)
     pixels = cached_pixels(conn, photos, workers=workers) if with_pixels else None
-    return photos, build_features(photos, decisions, sales, uploads, pixels)
+    return photos, build_features(photos, decisions, sales, uploads, pixels, everyone)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ml import features as F
+from ml.pixels import defects
 from ml.registry import Model, ModelLoadError, load_champion
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,13 @@ def scan_in_progress(conn, photo_id: str, scan_at=None) -> bool:
         return cur.fetchone() is not None
 
 
-def explain(contrib_row: np.ndarray, names: list[str], decision: str, k: int = TOP_REASONS) -> list[dict]:
+def explain(contrib_row: np.ndarray, names: list[str], decision: str, k: int = TOP_REASONS,
+            measured: dict | None = None) -> list[dict]:
     """Top-k feature contributions (log-odds, LightGBM pred_contrib) in plain words, in the
-    direction of the decision."""
+    direction of the decision. A pixel feature that lowers the score is named by the defect
+    it measures in ``measured`` (the photo's features), with the value, when it shows one."""
+    from ml.pixels import describe
+
     values = contrib_row[:-1]  # the last column is the bias
     order = np.argsort(values) if decision == "not_suitable" else np.argsort(-values)
     out, seen = [], set()
@@ -107,7 +112,7 @@ def explain(contrib_row: np.ndarray, names: list[str], decision: str, k: int = T
         if (decision == "not_suitable" and v >= 0) or (decision != "not_suitable" and v <= 0):
             break
         positive, negative = F.FEATURE_WORDS.get(names[i], (names[i] + " helps", names[i] + " hurts"))
-        text = positive if v > 0 else negative
+        text = positive if v > 0 else ((measured and describe(names[i], measured)) or negative)
         if text in seen:
             continue
         seen.add(text)
@@ -118,7 +123,8 @@ def explain(contrib_row: np.ndarray, names: list[str], decision: str, k: int = T
 
 
 def route(p_suitable: float, threshold: float, row: dict) -> tuple[str, list[dict]]:
-    """The decision for one photo and the rule reasons that go with it."""
+    """The decision for one photo and the rule reasons that go with it. The threshold is the
+    model's: chosen on its calibration slice for the routing target in configuration."""
     if p_suitable < threshold:
         return "not_suitable", [{"kind": "rule", "text": f"suitability {p_suitable:.0%} is below the {threshold:.0%} threshold"}]
     rules = []
@@ -171,9 +177,14 @@ def score_batch(conn, model: Model, photos: pd.DataFrame, feats: pd.DataFrame, s
         contrib = model.suitable.contributions(X)
         for j, pid in enumerate(good["photo_id"]):
             decision, rule_reasons = route(float(p_suit[j]), model.threshold, rows[pid])
-            reasons = rule_reasons
+            measured = good.iloc[j].to_dict()
+            # the defects measured in the pixels, in words an inspector uses, whatever the decision
+            found = [{"kind": "defect", "feature": f, "text": t} for f, t in defects(measured)]
+            reasons = rule_reasons + found
             if contrib is not None:
-                reasons = reasons + explain(contrib[j], model.feature_names, decision)
+                said = {r["text"] for r in found}
+                reasons += [r for r in explain(contrib[j], model.feature_names, decision, measured=measured)
+                            if r["text"] not in said]
             reasons += [{"kind": "data", "text": note} for note in good["quality_notes"].iloc[j]]
             results.append([pid, float(p_suit[j]), float(p_sale[j]), decision, reasons])
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 SALE_WINDOW = timedelta(days=90)
 SPLIT = (0.60, 0.15, 0.10, 0.15)  # train, valid, calib, test
 MIN_LABELS = 40
-CODE_VERSION = "aiscan-3"
+CODE_VERSION = "aiscan-4"
 
 
 class InsufficientData(RuntimeError):
@@ -171,6 +171,30 @@ def calibrate(head: Head, raw: np.ndarray, y: np.ndarray) -> Head:
     return head
 
 
+def routing_threshold(p_accepted: np.ndarray, target: float) -> float:
+    """The highest threshold that passes at least ``target`` of ``p_accepted`` (calibrated
+    p_suitable of photos inspectors accepted): ``p >= threshold`` passes."""
+    p = np.sort(np.asarray(p_accepted, dtype=float))
+    if len(p) == 0:
+        return 0.0
+    k = int(math.floor((1.0 - target) * len(p) + 1e-9))  # this many accepted photos may fall below
+    return float(p[min(k, len(p) - 1)])
+
+
+def routing_report(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
+    """What routing at ``threshold`` does to photos with known decisions: the share of
+    accepted photos it passes and the share of rejected ones it removes."""
+    y = np.asarray(y, dtype=float)
+    passed = np.asarray(p, dtype=float) >= threshold
+    acc, rej = y == 1, y == 0
+    return {
+        "n": int(len(y)),
+        "accepted_passed": float(passed[acc].mean()) if acc.any() else None,
+        "rejected_removed": float((~passed[rej]).mean()) if rej.any() else None,
+        "removed": float((~passed).mean()) if len(y) else None,
+    }
+
+
 def fit_head(df: pd.DataFrame, target: str, names: list[str], seed: int, threads: int) -> tuple[Head, dict]:
     """A calibrated LightGBM head for ``target`` on the time split of ``df`` (rows with a
     known target). Returns the head and its test predictions' metrics."""
@@ -205,10 +229,12 @@ def fit_logistic(X_tr, y_tr, names):
 
 
 # ----------------------------------------------------------------------------- run
-def version_for(data: pd.DataFrame) -> str:
+def version_for(data: pd.DataFrame, pass_accepted: float | None = None) -> str:
     """``<newest label time>-<hash of the labelled photos and code>``: the same training data
     gives the same version whenever (and however often) the run happens."""
     h = hashlib.sha256(CODE_VERSION.encode())
+    if pass_accepted is not None:  # another routing target is another model (another threshold)
+        h.update(f"|pass_accepted={pass_accepted}".encode())
     h.update(pd.util.hash_pandas_object(data[["photo_id", "y_suitable", "y_sale"]], index=False).values.tobytes())
     return f"{data['decided_at'].max():%Y%m%dT%H%M}-{h.hexdigest()[:8]}"
 
@@ -229,7 +255,10 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     y_all = data["y_suitable"].to_numpy()
     if len(data) < MIN_LABELS or len(np.unique(y_all)) < 2:
         raise InsufficientData(f"{len(data)} photos accepted or rejected ({int(y_all.sum())} accepted): need {MIN_LABELS} of both kinds")
-    version = version_for(everything)
+    from lightbox.config import settings
+
+    target = settings().aiscan_pass_accepted
+    version = version_for(everything, target)
     from ml.registry import models_base
 
     base = models_base(version)
@@ -252,7 +281,9 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
     booster = fit_lgbm(X_all[tr], y[tr], X_all[va], y[va], names_all, seed, threads)
     suitable = calibrate(Head(booster, float(y[tr].mean())), booster.predict(X_all[ca]), y[ca])
     sale, sale_metrics = fit_head(everything, "y_sale", names_all, seed, threads)
-    model = Model(version, names_all, suitable, sale, threshold=0.5)
+    p_calib = suitable.predict(X_all[ca])
+    threshold = routing_threshold(p_calib[y[ca] == 1], target)
+    model = Model(version, names_all, suitable, sale, threshold=threshold)
 
     preds = {"lightgbm": suitable.predict(X_all[te])}
     meta_booster = fit_lgbm(X_meta[tr], y[tr], X_meta[va], y[va], names_meta, seed, threads)
@@ -287,6 +318,12 @@ def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = Tr
         "test_photo_ids_sha256": hashlib.sha256(",".join(data["photo_id"].iloc[te]).encode()).hexdigest(),
         "p_suitable": evaluation["lightgbm"] | {"best_iteration": booster.num_trees()},
         "p_sale": sale_metrics,
+        "routing": {
+            "target": f"pass at least {target:.0%} of the photos inspectors accept; remove as many rejects as possible",
+            "pass_accepted": target, "threshold": threshold,
+            "calibration_slice": routing_report(y[ca], p_calib, threshold),
+            "test": routing_report(y[te], preds["lightgbm"], threshold),
+        },
         "baselines": {k: v for k, v in evaluation.items() if k != "lightgbm"},
         "champion": champion_info,
         "pixel_lift_roc_auc": _diff(evaluation["lightgbm"], evaluation["lightgbm_no_pixels"]),
@@ -422,6 +459,9 @@ def _report_html(version: str, metrics: dict) -> str:
 Rows: {metrics['rows']}. Unreadable images among the labelled photos: {metrics['images_unreadable']}.</p>
 <h2>p_suitable on the newest period</h2>
 <table><tr><th></th>{''.join(f'<th>{c}</th>' for c in cols)}</tr>{table}</table>
+<h2>Routing</h2><p>Target: {metrics['routing']['target']}. Threshold {metrics['routing']['threshold']:.4f}
+(chosen on the calibration slice). On the newest period it passes {_fmt(metrics['routing']['test']['accepted_passed'])}
+of the accepted photos and removes {_fmt(metrics['routing']['test']['rejected_removed'])} of the rejected ones.</p>
 <p>Pixel features add {_fmt(metrics['pixel_lift_roc_auc'])} ROC-AUC over the same LightGBM without them.</p>
 <h2>p_sale (sold within 90 days of acceptance)</h2><pre>{json.dumps(sale, indent=1, default=float)}</pre>
 <img src="roc.png" alt="ROC curves"> <img src="calibration.png" alt="calibration plot">
