@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "lightbox.infringement.commands",
     "ml.commands",
     "lightbox.quality.commands",
+    "lightbox.cluster.commands",
 )
 
 
