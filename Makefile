@@ -7,15 +7,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install system-deps test test-fast demo up bench lint clean
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+# requirements-dev.txt includes requirements.txt: the runtime pins plus the tests' and tools'.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Debian packages the tests need (Chromium for the browser tests).
+# Debian packages the tests need (Chromium for the browser tests, redis-server for the cluster).
 system-deps:
 	@bash scripts/system-deps.sh
 

@@ -30,8 +30,7 @@ from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, Proje
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from lightbox import assets
-
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+from lightbox.marts import DBT_DIR  # from configuration (LIGHTBOX_PROJECT_DIR), not this file's place
 
 UPSTREAM = (
     Asset(assets.LICENSING_SCORES)

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "lightbox.photos",
     "ml.commands",
     "lightbox.quality.commands",
+    "lightbox.cluster.commands",
 )
 
 

@@ -9,7 +9,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+def _project_dir() -> Path:
+    """The project's folder (dags/, dbt/, plugins/, include/): ``LIGHTBOX_PROJECT_DIR`` (the
+    image sets /opt/lightbox), else the checkout this package was imported from. After a
+    non-editable install the package lives in site-packages, away from dags/ and dbt/: then
+    the current directory, so that nothing silently points into site-packages."""
+    explicit = os.environ.get("LIGHTBOX_PROJECT_DIR")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "dags").is_dir():
+        return checkout
+    return Path.cwd().resolve()
+
+
+REPO_ROOT = _project_dir()
 
 # The fixed DAG ids, in the order `lightbox run` runs them (upstream first).
 DAG_ORDER = (
