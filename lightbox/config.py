@@ -57,6 +57,8 @@ class Settings:
     own_domains: tuple[str, ...]
     crawl_allow_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     photographer_share: Decimal
+    # a settlement line whose gross or fee is beyond this (in USD, absolute) is a discrepancy
+    settlement_max_usd: Decimal = Decimal("1000000")
     # host -> IP overrides for the crawler's resolver ("name=ip,name=ip", like curl --resolve);
     # the demo maps its sample sites to 127.0.0.1 this way.
     crawl_resolve: dict = field(default_factory=dict)
@@ -125,6 +127,9 @@ def settings(env: dict[str, str] | None = None) -> Settings:
     share = Decimal(env.get("LIGHTBOX_PHOTOGRAPHER_SHARE", "0.50"))
     if not Decimal(0) <= share <= Decimal(1):
         raise ValueError(f"LIGHTBOX_PHOTOGRAPHER_SHARE must be between 0 and 1, got {share}")
+    ceiling = Decimal(env.get("LIGHTBOX_SETTLEMENT_MAX_USD", "1000000"))
+    if not ceiling > 0:
+        raise ValueError(f"LIGHTBOX_SETTLEMENT_MAX_USD must be positive, got {ceiling}")
     return Settings(
         home=home,
         database_url=env.get("LIGHTBOX_DATABASE_URL") or None,
@@ -136,6 +141,7 @@ def settings(env: dict[str, str] | None = None) -> Settings:
             ipaddress.ip_network(n, strict=False) for n in _split(env.get("LIGHTBOX_CRAWL_ALLOW_NETWORKS", ""))
         ),
         photographer_share=share,
+        settlement_max_usd=ceiling,
         crawl_resolve=_pairs(env.get("LIGHTBOX_CRAWL_RESOLVE", "")),
         stock_feeds=_pairs(env.get("LIGHTBOX_STOCK_FEEDS", "")),
         media_roots=tuple(

@@ -49,14 +49,16 @@ as $$
     )
 $$;
 
--- The working state of match_lines: one row per current report line, rebuilt every run
--- (unlogged: after a server crash it is empty, and the next match_lines rebuilds it). An
--- older shape of this cache is replaced: it holds nothing that the next run does not rebuild.
+-- The working state of match_lines: one row per current report line with the version of the
+-- line it was evaluated from (source_file_id, source_line); a run re-evaluates only the lines
+-- whose version or inputs changed (unlogged: after a server crash it is empty, and the next
+-- match_lines rebuilds it). An older shape of this cache is replaced: it holds nothing that
+-- the next run does not rebuild.
 do $$
 begin
     if to_regclass('settlement.line_matches') is not null and not exists (
         select 1 from information_schema.columns
-        where table_schema = 'settlement' and table_name = 'line_matches' and column_name = 'posted_currency'
+        where table_schema = 'settlement' and table_name = 'line_matches' and column_name = 'source_file_id'
     ) then
         drop table settlement.line_matches;
     end if;
@@ -66,6 +68,9 @@ create unlogged table if not exists settlement.line_matches (
     partner text not null,
     report_id text not null,
     line_id text not null,
+    -- the version of raw.settlement_reports this row was evaluated from
+    source_file_id bigint,
+    source_line bigint,
     -- the line as reported
     case_ref text,
     line_photo_id text,
@@ -103,7 +108,8 @@ create unlogged table if not exists settlement.line_matches (
     photographer_usd numeric,
     platform_usd numeric,
     photographer_share numeric not null,
-    -- what was posted for it already, if anything
+    -- what was posted for it already when it was evaluated (settlement.transactions says what
+    -- is posted now: post_ledger does not come back to update this)
     is_posted boolean not null default false,
     posted_gross numeric,
     posted_fee numeric,
@@ -112,6 +118,47 @@ create unlogged table if not exists settlement.line_matches (
     is_reconcilable boolean generated always as (not is_posted and kinds = '{}') stored,
     matched_at timestamptz not null,
     primary key (partner, report_id, line_id)
+);
+-- what an incremental run looks lines up by: the lines a changed case, hold or rate touches,
+-- the reversals of a changed line, the lines with the same content (duplicate detection)
+create index if not exists line_matches_case_ref on settlement.line_matches (case_ref);
+create index if not exists line_matches_case on settlement.line_matches (case_id);
+create index if not exists line_matches_line_photo on settlement.line_matches (line_photo_id);
+create index if not exists line_matches_photo on settlement.line_matches (photo_id);
+create index if not exists line_matches_rate on settlement.line_matches (currency, fx_date);
+create index if not exists line_matches_reverses
+    on settlement.line_matches (partner, reverses_line_id) where reverses_line_id is not null;
+create index if not exists line_matches_content on settlement.line_matches (partner, gross_amount, collected_at);
+drop index if exists settlement.line_matches_to_post;
+
+-- What line_matches was evaluated with: the evaluation's version (its SQL, the share, the
+-- ceiling: a change re-evaluates every line), and a hash per case, hold and fx rate (a
+-- changed one re-evaluates the lines it touches).
+create unlogged table if not exists settlement.match_state (
+    singleton boolean primary key default true check (singleton),
+    version text not null
+);
+create unlogged table if not exists settlement.input_state (
+    kind text not null,
+    key text not null,
+    hash bigint not null,
+    primary key (kind, key)
+);
+-- Reconcilable lines not yet posted (filled by match_lines, emptied by post_ledger): what
+-- post_ledger reads instead of every line. line_matches.is_posted is as of the line's
+-- evaluation; settlement.transactions says what is posted now.
+create unlogged table if not exists settlement.lines_to_post (
+    partner text not null,
+    report_id text not null,
+    line_id text not null,
+    primary key (partner, report_id, line_id)
+);
+-- Reports whose summary is out of date (filled by match_lines, post_ledger and
+-- credit_photographers, emptied by summarise_reports).
+create table if not exists settlement.summary_queue (
+    partner text not null,
+    report_id text not null,
+    primary key (partner, report_id)
 );
 
 -- One transaction per reconciled line (a settlement, or a reversal of an earlier one).

@@ -21,8 +21,11 @@ hold even without it. Times (``posted_at``, ``credited_at``, ``detected_at``) ar
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
+import re
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -53,6 +56,8 @@ BLOCKING_KINDS = (
     "reversal_target_not_reconciled",
     "reversal_mismatch",
     "duplicate_reversal",
+    "amount_exceeds_ceiling",
+    "case_domain_mismatch",
 )
 # Listed for finance, but the line itself was (or will be) credited once.
 NOTE_KINDS = ("duplicate_line", "changed_after_posting")
@@ -80,7 +85,7 @@ def _share(share) -> Decimal:
 
 _EVALUATE = """
 insert into settlement.line_matches (
-    partner, report_id, line_id, case_ref, line_photo_id, infringer_domain, reverses_line_id,
+    partner, report_id, line_id, source_file_id, source_line, case_ref, line_photo_id, infringer_domain, reverses_line_id,
     reverses_report_id, deliveries, original_report_id, original_line_id, is_reversal, case_id,
     photographer_id, photo_id, match_method, case_status, opened_at, on_hold, currency, minor_units,
     gross_amount, partner_fee, collected_at, fx_date, usd_per_unit, has_rates, is_posted, posted_gross,
@@ -95,15 +100,17 @@ with lines as (
         nullif(btrim(r.photo_id), '') as line_photo_id,
         lower(btrim(r.infringer_domain)) as infringer_domain,
         upper(btrim(r.currency)) as currency,
-        r.gross_amount, r.partner_fee, r.collected_at, r._arrived_at,
+        r.gross_amount, r.partner_fee, r.collected_at, r._arrived_at, r._file_id, r._line,
         nullif(btrim(r.extra ->> 'reverses_line_id'), '') as reverses_line_id,
         nullif(btrim(r.extra ->> 'reverses_report_id'), '') as reverses_report_id
     from raw.settlement_reports as r
+    /*ONLY r*/
 ),
-deliveries as (
-    select partner, report_id, line_id, count(*) as deliveries, min(_arrived_at) as first_arrived_at
-    from raw.settlement_reports_history
-    group by partner, report_id, line_id
+deliveries as /*MATERIALIZED*/ (
+    select r.partner, r.report_id, r.line_id, count(*) as deliveries, min(r._arrived_at) as first_arrived_at
+    from raw.settlement_reports_history as r
+    /*ONLY r*/
+    group by r.partner, r.report_id, r.line_id
 ),
 keyed as (
     select
@@ -139,18 +146,18 @@ case_keys as (
     left join settlement.registrable_domains as rd on rd.domain = lower(btrim(c.infringer_domain))
 ),
 -- by case_ref first; failing that, by photo and registrable domain (at most one per line)
-best as (
+best as /*MATERIALIZED*/ (
     select
         k.partner, k.report_id, k.line_id, c.case_id, c.photo_id, c.owner_id, c.status, c.opened_at,
-        'case_ref' as match_method
+        'case_ref' as match_method, c.registrable as case_registrable
     from keyed as k
-    inner join infringement.cases as c on c.case_id = k.case_ref
+    inner join case_keys as c on c.case_id = k.case_ref
     where k.reverses_line_id is null
     union all
     (
         select distinct on (k.partner, k.report_id, k.line_id)
             k.partner, k.report_id, k.line_id, c.case_id, c.photo_id, c.owner_id, c.status, c.opened_at,
-            'photo_domain' as match_method
+            'photo_domain' as match_method, c.registrable as case_registrable
         from keyed as k
         inner join case_keys as c on c.photo_id = k.line_photo_id and c.registrable = k.registrable
         where k.reverses_line_id is null
@@ -160,7 +167,8 @@ best as (
 ),
 joined as (
     select
-        f.partner, f.report_id, f.line_id, f.case_ref, f.line_photo_id, f.infringer_domain,
+        f.partner, f.report_id, f.line_id, f._file_id, f._line, f.case_ref, f.line_photo_id, f.infringer_domain,
+        nullif(f.registrable, '') as registrable, b.case_registrable,
         f.reverses_line_id, f.reverses_report_id, f.deliveries,
         f.original_report_id, f.original_line_id,
         (f.reverses_line_id is not null) as is_reversal,
@@ -208,7 +216,7 @@ u as (
     from usd as x
 )
 select
-    partner, report_id, line_id, case_ref, line_photo_id, infringer_domain, reverses_line_id,
+    partner, report_id, line_id, _file_id, _line, case_ref, line_photo_id, infringer_domain, reverses_line_id,
     reverses_report_id, deliveries, original_report_id, original_line_id, is_reversal, case_id,
     photographer_id, photo_id, match_method, case_status, opened_at, on_hold, currency, minor_units,
     gross_amount, partner_fee, collected_at, fx_date, usd_per_unit, has_rates, is_posted, posted_gross,
@@ -218,6 +226,9 @@ select
         case when not u.is_reversal and u.case_id is null then 'unmatched_case' end,
         case when u.line_photo_id is not null and u.photo_id is not null and u.line_photo_id <> u.photo_id
             then 'photo_mismatch' end,
+        -- a case_ref naming a case on another site: someone else's case, never credited on trust
+        case when u.match_method = 'case_ref' and u.registrable is not null
+            and u.registrable is distinct from u.case_registrable then 'case_domain_mismatch' end,
         case when u.case_status in ('dismissed', 'paused') or u.on_hold then 'case_not_payable' end,
         case when u.collected_at < u.opened_at then 'collected_before_case_opened' end,
         case when u.case_id is not null and u.photographer_id is null then 'photographer_unknown' end,
@@ -229,6 +240,8 @@ select
             or u.partner_fee <> round(u.partner_fee, u.minor_units)
             then 'amount_precision_exceeds_currency' end,
         case when abs(u.partner_fee) > abs(u.gross_amount) then 'fee_exceeds_gross' end,
+        case when abs(u.gross_usd) > %(ceiling)s::numeric or abs(u.fee_usd) > %(ceiling)s::numeric
+            then 'amount_exceeds_ceiling' end,
         case when (not u.is_reversal and u.partner_fee < 0) or (u.is_reversal and u.partner_fee > 0)
             then 'invalid_fee_sign' end,
         case when not u.is_reversal and u.gross_amount <= 0 then 'non_positive_gross_without_reversal' end,
@@ -255,7 +268,7 @@ with targets as (
     inner join settlement.line_matches as o
         on o.partner = r.partner and o.line_id = r.reverses_line_id
         and (r.reverses_report_id is null or o.report_id = r.reverses_report_id)
-    where r.is_reversal
+    where r.is_reversal /*AND r*/
     order by r.partner, r.report_id, r.line_id, (o.report_id = r.report_id) desc, o.report_id
 ),
 resolved as (
@@ -306,7 +319,7 @@ where e.partner = r.partner and e.report_id = r.report_id and e.line_id = r.line
 _UNRESOLVED_REVERSALS = """
 update settlement.line_matches
 set kinds = kinds || array['reversal_target_not_found']
-where is_reversal and target_report_id is null
+where is_reversal and target_report_id is null /*AND line_matches*/
 """
 
 
@@ -322,6 +335,11 @@ select distinct
             coalesce(e.infringer_domain, '(none)'))
         when 'photo_mismatch' then format(
             'line is for photo %%s but case %%s is for photo %%s', e.line_photo_id, e.case_id, e.photo_id)
+        when 'case_domain_mismatch' then format(
+            'line is for domain %%s but case %%s is against another site', e.infringer_domain, e.case_id)
+        when 'amount_exceeds_ceiling' then format(
+            'gross %%s / fee %%s %%s is beyond the ceiling of %%s USD per line (LIGHTBOX_SETTLEMENT_MAX_USD)',
+            e.gross_amount, e.partner_fee, e.currency, %(ceiling)s::numeric)
         when 'case_not_payable' then format(
             'case %%s is %%s%%s', e.case_id, e.case_status,
             case when e.on_hold then ' and its photo is on exclusivity hold' else '' end)
@@ -357,7 +375,7 @@ select distinct
     e.case_id, e.gross_amount as amount, e.currency, e.gross_usd as amount_usd
 from settlement.line_matches as e
 cross join lateral unnest(e.kinds) as k (kind)
-where not e.is_posted
+where not e.is_posted /*AND e*/
 union all
 -- every delivery of a line after its first: credited once, listed for finance
 select
@@ -376,7 +394,7 @@ from (
     from raw.settlement_reports_history as hh
     inner join settlement.line_matches as m
         on m.partner = hh.partner and m.report_id = hh.report_id and m.line_id = hh.line_id
-    where m.deliveries > 1
+    where m.deliveries > 1 /*AND m*/
 ) as h
 inner join settlement.line_matches as e on e.partner = h.partner and e.report_id = h.report_id and e.line_id = h.line_id
 where h.delivery_no > 1
@@ -388,7 +406,7 @@ select
         e.posted_gross, e.posted_fee, e.posted_currency, e.gross_amount, e.partner_fee, e.currency),
     e.case_id, e.gross_amount, e.currency, e.gross_usd
 from settlement.line_matches as e
-where e.is_posted
+where e.is_posted /*AND e*/
   and (e.gross_amount, e.partner_fee, e.currency) is distinct from (e.posted_gross, e.posted_fee, e.posted_currency)
 union all
 -- rows the ingest rejected: every partner line is credited or listed
@@ -396,6 +414,7 @@ select
     q.partner, q.report_id, q.line_id, 'rejected_at_ingest', 'quarantine:' || q.quarantine_id, true,
     format('%%s line %%s: %%s', q.file, q.line, q.reason), null, null, null, null
 from settlement.rejected_lines as q
+/*ONLY q*/
 """
 
 _UPSERT_DISCREPANCIES = """
@@ -417,7 +436,7 @@ where (d.detail, d.is_blocking, d.case_id, d.amount, d.currency, d.amount_usd)
 
 _DELETE_RESOLVED_DISCREPANCIES = """
 delete from settlement.discrepancies as d
-where not exists (
+where true /*AND d*/ and not exists (
     select 1 from _disc as x
     where x.partner = d.partner and x.report_id = d.report_id and x.line_id = d.line_id
       and x.kind = d.kind and x.source_ref = d.source_ref
@@ -496,10 +515,195 @@ def refresh_rejected_lines(cur, landing: Path | None = None) -> int:
     return len(keyed)
 
 
+_SCOPE = re.compile(r"/\*(ONLY|AND) (\w+)\*/")
+
+
+def _scoped(sql: str, scoped: bool) -> str:
+    """The statement over every line, or (scoped) over the lines in temp table ``_keys``."""
+    def scope(m: re.Match) -> str:
+        if not scoped:
+            return ""
+        word = "where" if m.group(1) == "ONLY" else "and"
+        alias = m.group(2)
+        return (f"{word} ({alias}.partner, {alias}.report_id, {alias}.line_id) in "
+                "(select partner, report_id, line_id from _keys)")
+    # few lines: computed once, not again for each line the planner expects to be alone
+    return _SCOPE.sub(scope, sql).replace("/*MATERIALIZED*/", "materialized" if scoped else "")
+
+
+# One hash per input a line's evaluation reads besides the line itself: cases, holds, rates.
+_INPUTS = """
+create temp table _inputs on commit drop as
+select 'case'::text as kind, c.case_id as key,
+    hashtextextended(row(c.photo_id, c.owner_id, lower(btrim(c.infringer_domain)), c.opened_at, c.status)::text, 0)
+        as hash
+from infringement.cases as c
+union all
+select 'hold', h.photo_id, 0 from (select distinct photo_id from exclusivity.holds) as h
+union all
+select 'fx', f.currency || '/' || f.rate_date, hashtextextended(f.usd_per_unit::text, 0)
+from raw.fx_rates as f;
+
+create temp table _changed_inputs on commit drop as
+select coalesce(i.kind, s.kind) as kind, coalesce(i.key, s.key) as key
+from _inputs as i
+full join settlement.input_state as s on s.kind = i.kind and s.key = i.key
+where i.hash is distinct from s.hash;
+
+delete from settlement.input_state as s using _changed_inputs as c where s.kind = c.kind and s.key = c.key;
+insert into settlement.input_state select i.* from _inputs as i inner join _changed_inputs as c using (kind, key);
+"""
+
+# The lines to re-evaluate: a new, redelivered or vanished line; the lines a changed case,
+# hold or rate touches; then the lines that share a line's content (the first delivery of a
+# content is the original, the rest duplicates); then every reversal of one of those lines
+# and every other reversal of the same target (they are ranked together).
+_KEYS = """
+create temp table _keys (
+    partner text, report_id text, line_id text, primary key (partner, report_id, line_id)
+) on commit drop;
+
+insert into _keys
+select partner, report_id, line_id
+from raw.settlement_reports as r
+full join settlement.line_matches as m using (partner, report_id, line_id)
+where r.partner is null or m.partner is null or (r._file_id, r._line) is distinct from (m.source_file_id, m.source_line);
+
+insert into _keys
+select m.partner, m.report_id, m.line_id
+from _changed_inputs as c
+inner join settlement.line_matches as m on c.kind = 'case' and (m.case_ref = c.key or m.case_id = c.key)
+union
+select m.partner, m.report_id, m.line_id
+from _changed_inputs as c
+inner join infringement.cases as ic on c.kind = 'case' and ic.case_id = c.key
+inner join settlement.line_matches as m on m.line_photo_id = ic.photo_id
+union
+select m.partner, m.report_id, m.line_id
+from _changed_inputs as c inner join settlement.line_matches as m on c.kind = 'hold' and m.photo_id = c.key
+union
+select m.partner, m.report_id, m.line_id
+from _changed_inputs as c
+inner join settlement.line_matches as m
+    on c.kind = 'fx' and m.currency = split_part(c.key, '/', 1)
+    and (m.fx_date = split_part(c.key, '/', 2)::date or not m.has_rates)
+on conflict do nothing;
+
+insert into _keys
+with contents as (
+    select m.partner, m.case_ref, m.line_photo_id, m.infringer_domain, m.currency, m.gross_amount,
+        m.partner_fee, m.collected_at, m.reverses_line_id
+    from settlement.line_matches as m inner join _keys using (partner, report_id, line_id)
+    union
+    select r.partner, nullif(btrim(r.case_ref), ''), nullif(btrim(r.photo_id), ''), lower(btrim(r.infringer_domain)),
+        upper(btrim(r.currency)), r.gross_amount, r.partner_fee, r.collected_at,
+        nullif(btrim(r.extra ->> 'reverses_line_id'), '')
+    from raw.settlement_reports as r inner join _keys using (partner, report_id, line_id)
+)
+select m.partner, m.report_id, m.line_id
+from contents as c
+inner join settlement.line_matches as m
+    on m.partner = c.partner and m.gross_amount = c.gross_amount and m.collected_at = c.collected_at
+    and (m.case_ref, m.line_photo_id, m.infringer_domain, m.currency, m.partner_fee, m.reverses_line_id)
+        is not distinct from (c.case_ref, c.line_photo_id, c.infringer_domain, c.currency, c.partner_fee,
+            c.reverses_line_id)
+on conflict do nothing;
+
+insert into _keys
+with targets as (
+    select partner, line_id as target from _keys
+    union
+    select m.partner, m.reverses_line_id
+    from settlement.line_matches as m inner join _keys using (partner, report_id, line_id)
+    where m.reverses_line_id is not null
+    union
+    select r.partner, nullif(btrim(r.extra ->> 'reverses_line_id'), '')
+    from raw.settlement_reports as r inner join _keys using (partner, report_id, line_id)
+    where nullif(btrim(r.extra ->> 'reverses_line_id'), '') is not null
+)
+select m.partner, m.report_id, m.line_id
+from targets as t
+inner join settlement.line_matches as m on m.partner = t.partner and m.reverses_line_id = t.target
+on conflict do nothing;
+
+-- ingest rejections not yet listed
+insert into _keys
+select distinct q.partner, q.report_id, q.line_id
+from settlement.rejected_lines as q
+where not exists (
+    select 1 from settlement.discrepancies as d
+    where d.partner = q.partner and d.report_id = q.report_id and d.line_id = q.line_id
+      and d.kind = 'rejected_at_ingest' and d.source_ref = 'quarantine:' || q.quarantine_id
+)
+on conflict do nothing;
+
+analyze _keys;
+"""
+
+_QUEUE_ALL = """
+insert into settlement.summary_queue (partner, report_id)
+select partner, report_id from settlement.line_matches
+union select partner, report_id from settlement.rejected_lines
+union select partner, report_id from settlement.credits
+union select partner, report_id from settlement.report_summaries
+on conflict do nothing
+"""
+
+_TO_POST = """
+delete from settlement.lines_to_post as m where true /*AND m*/;
+insert into settlement.lines_to_post
+select m.partner, m.report_id, m.line_id from settlement.line_matches as m
+where m.is_reconcilable /*AND m*/
+"""
+
+_QUEUE_KEYS = """
+insert into settlement.summary_queue (partner, report_id)
+select distinct partner, report_id from _keys
+on conflict do nothing
+"""
+
+
+@contextmanager
+def _without_secondary_indexes(cur, table: str):
+    """Drop ``table``'s indexes other than its primary key for the block, then build them
+    again from their own definitions (the schema file stays the one place they are written)."""
+    schema, name = table.split(".")
+    cur.execute(
+        "select i.indexname, i.indexdef from pg_indexes as i "
+        "where i.schemaname = %s and i.tablename = %s and i.indexname <> %s",
+        (schema, name, f"{name}_pkey"),
+    )
+    indexes = cur.fetchall()
+    for index, _ in indexes:
+        cur.execute(f'drop index {schema}."{index}"')
+    yield
+    for _, definition in indexes:
+        cur.execute(definition)
+
+
+def _version(params: dict) -> str:
+    """What every line's evaluation depends on besides its inputs: the statements, the share,
+    the ceiling. When it changes, every line is evaluated again."""
+    text = "\0".join((_EVALUATE, _RESOLVE_REVERSALS, _UNRESOLVED_REVERSALS, _DISCREPANCIES,
+                      str(params["share"]), str(params["ceiling"])))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _ceiling(ceiling) -> Decimal:
+    if ceiling is None:
+        from lightbox.config import settings
+
+        return settings().settlement_max_usd
+    return Decimal(str(ceiling))
+
+
 def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing: Path | None = None,
-                lock: bool = True) -> dict:
-    """Evaluate every current report line; rebuild line_matches and discrepancies."""
-    params = {"as_of": as_of, "share": _share(share)}
+                lock: bool = True, full: bool = False, ceiling=None) -> dict:
+    """Evaluate the report lines that are new or changed, or whose case, hold or rate changed
+    (every line on the first run, after a crash, when the share, the ceiling or this code
+    changed, or with ``full``); update line_matches and the discrepancies of those lines."""
+    params = {"as_of": as_of, "share": _share(share), "ceiling": _ceiling(ceiling)}
+    version = _version(params)
     with db.transaction(url) as conn, conn.cursor() as cur:
         # one pass over every line: sorts and hashes in memory rather than spilled to disk
         cur.execute("set local work_mem = '512MB'")
@@ -508,26 +712,54 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
         domains = refresh_registrable_domains(cur)
         currencies = refresh_currencies(cur)
         rejected = refresh_rejected_lines(cur, landing)
-        # line_matches is working state, not a public record: rebuilt whole each run
-        cur.execute("truncate settlement.line_matches")
-        cur.execute(_EVALUATE, params)
-        # filled in this transaction: without fresh statistics the planner guesses it empty
-        cur.execute("analyze settlement.line_matches")
-        cur.execute(_RESOLVE_REVERSALS)
-        cur.execute(_UNRESOLVED_REVERSALS)
-        cur.execute(_DISCREPANCIES, params)  # params: so that %% reads as %
-        cur.execute(_UPSERT_DISCREPANCIES, params)
-        cur.execute(_DELETE_RESOLVED_DISCREPANCIES)
+        cur.execute(_INPUTS)
         cur.execute(
-            """
-            select count(*), count(*) filter (where is_reconcilable), count(*) filter (where is_posted),
-                   (select count(*) from _disc)
-            from settlement.line_matches
-            """
+            "select (select version from settlement.match_state), exists (select 1 from settlement.line_matches)"
         )
-        lines, reconcilable, posted, discrepancies = cur.fetchone()
+        stored, evaluated_before = cur.fetchone()
+        incremental = not full and evaluated_before and stored == version
+        if incremental:
+            cur.execute(_KEYS)
+            cur.execute("select count(*) from _keys")
+            (evaluated,) = cur.fetchone()
+        else:
+            # every line: line_matches is working state, not a public record
+            cur.execute("truncate settlement.line_matches, settlement.lines_to_post")
+            cur.execute(
+                "insert into settlement.match_state (version) values (%s) "
+                "on conflict (singleton) do update set version = excluded.version",
+                (version,),
+            )
+        if not incremental or evaluated:
+            if incremental:
+                cur.execute(_scoped("delete from settlement.line_matches as m /*ONLY m*/", True))
+                cur.execute(_scoped(_EVALUATE, True), params)
+            else:
+                # every line: its indexes are built once afterwards rather than kept up row by row
+                with _without_secondary_indexes(cur, "settlement.line_matches"):
+                    cur.execute(_scoped(_EVALUATE, False), params)
+                # filled in this transaction: without fresh statistics the planner guesses it empty
+                cur.execute("analyze settlement.line_matches")
+            cur.execute(_scoped(_RESOLVE_REVERSALS, incremental))
+            cur.execute(_scoped(_UNRESOLVED_REVERSALS, incremental))
+            cur.execute(_scoped(_DISCREPANCIES, incremental), params)  # params: so that %% reads as %
+            cur.execute(_UPSERT_DISCREPANCIES, params)
+            cur.execute(_scoped(_DELETE_RESOLVED_DISCREPANCIES, incremental))
+            cur.execute(_QUEUE_KEYS if incremental else _QUEUE_ALL)
+            cur.execute(_scoped(_TO_POST, incremental))
+            cur.execute(
+                "select count(*), count(*) filter (where is_reconcilable), (select count(*) from _disc) "
+                "from settlement.line_matches as m " + _scoped("/*ONLY m*/", incremental)
+            )
+            evaluated, reconcilable, discrepancies = cur.fetchone()
+        else:
+            reconcilable = discrepancies = 0
+        cur.execute("select count(*), count(*) filter (where is_posted) from settlement.line_matches")
+        lines, posted = cur.fetchone()
     result = {
+        "mode": "incremental" if incremental else "full",
         "lines": lines,
+        "evaluated": evaluated,
         "reconcilable": reconcilable,
         "already_posted": posted,
         "discrepancies": discrepancies,
@@ -544,7 +776,8 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
 _POST = """
 with candidates as (
     select m.*, tx.txn_id as reverses_txn_id
-    from settlement.line_matches as m
+    from settlement.lines_to_post as p
+    inner join settlement.line_matches as m using (partner, report_id, line_id)
     left join settlement.transactions as tx
         on m.is_reversal
         and tx.partner = m.partner and tx.report_id = m.target_report_id and tx.line_id = m.target_line_id
@@ -587,8 +820,21 @@ entries as (
     ) as e (account, amount, amount_usd)
     where e.amount <> 0 or e.amount_usd <> 0
     returning 1
+),
+done as (
+    delete from settlement.lines_to_post as d
+    using posted as p
+    where d.partner = p.partner and d.report_id = p.report_id and d.line_id = p.line_id
+    returning 1
+),
+queued as (
+    insert into settlement.summary_queue (partner, report_id)
+    select distinct partner, report_id from posted
+    on conflict do nothing
+    returning 1
 )
-select (select count(*) from posted), (select count(*) from entries)
+select (select count(*) from posted), (select count(*) from entries), (select count(*) from done),
+    (select count(*) from queued)
 """
 
 
@@ -598,9 +844,9 @@ def post_ledger(as_of: datetime, *, url: str | None = None, lock: bool = True) -
     with db.transaction(url) as conn, conn.cursor() as cur:
         _lock(cur, lock)
         cur.execute(_POST, {"as_of": as_of, "reversals": False})
-        settlements, settlement_entries = cur.fetchone()
+        settlements, settlement_entries = cur.fetchone()[:2]
         cur.execute(_POST, {"as_of": as_of, "reversals": True})
-        reversals, reversal_entries = cur.fetchone()
+        reversals, reversal_entries = cur.fetchone()[:2]
     result = {
         "settlements": settlements,
         "reversals": reversals,
@@ -613,6 +859,7 @@ def post_ledger(as_of: datetime, *, url: str | None = None, lock: bool = True) -
 # ------------------------------------------------------------------- credit_photographers
 
 _CREDIT = """
+with credited as (
 insert into settlement.credits (
     photographer_id, case_id, amount, currency, amount_usd, credited_at, source,
     partner, report_id, line_id, txn_id
@@ -624,6 +871,14 @@ from settlement.transactions as t
 where not exists (select 1 from settlement.credits as c where c.txn_id = t.txn_id)
 order by t.txn_id
 on conflict do nothing
+returning partner, report_id
+),
+queued as (
+    insert into settlement.summary_queue (partner, report_id)
+    select distinct partner, report_id from credited
+    on conflict do nothing
+)
+select count(*) from credited
 """
 
 
@@ -632,7 +887,7 @@ def credit_photographers(as_of: datetime, *, url: str | None = None, lock: bool 
     with db.transaction(url) as conn, conn.cursor() as cur:
         _lock(cur, lock)
         cur.execute(_CREDIT, {"as_of": as_of})
-        credited = cur.rowcount
+        (credited,) = cur.fetchone()
     log.info("credit_photographers: %s new credits", credited)
     return {"credits": credited}
 
@@ -645,35 +900,35 @@ insert into settlement.report_summaries (
     discrepancies_by_kind, totals_by_currency, reported_gross_usd, credited_usd, summarised_at
 )
 with reports as (
-    select partner, report_id from settlement.line_matches
-    union
-    select partner, report_id from settlement.rejected_lines
-    union
-    select partner, report_id from settlement.credits
+    select q.partner, q.report_id
+    from _q as q
+    where exists (select 1 from settlement.line_matches as m where m.partner = q.partner and m.report_id = q.report_id)
+       or exists (select 1 from settlement.rejected_lines as r where r.partner = q.partner and r.report_id = q.report_id)
+       or exists (select 1 from settlement.credits as c where c.partner = q.partner and c.report_id = q.report_id)
 ),
 line_counts as (
     select
         partner, report_id, count(*) as lines, count(case_id) as matched,
         count(*) filter (where not is_posted and kinds <> '{}') as discrepant_lines,
         coalesce(sum(gross_usd), 0) as reported_gross_usd
-    from settlement.line_matches
+    from settlement.line_matches inner join _q using (partner, report_id)
     group by partner, report_id
 ),
 credit_counts as (
     select partner, report_id, count(*) as credited, sum(amount_usd) as credited_usd
-    from settlement.credits
+    from settlement.credits inner join _q using (partner, report_id)
     group by partner, report_id
 ),
 rejected as (
     select partner, report_id, count(*) as rejected
-    from settlement.rejected_lines
+    from settlement.rejected_lines inner join _q using (partner, report_id)
     group by partner, report_id
 ),
 kinds as (
     select partner, report_id, jsonb_object_agg(kind, n order by kind) as by_kind
     from (
         select partner, report_id, kind, count(*) as n
-        from settlement.discrepancies
+        from settlement.discrepancies inner join _q using (partner, report_id)
         group by partner, report_id, kind
     ) as k
     group by partner, report_id
@@ -688,6 +943,7 @@ currency_totals as (
         coalesce(sum(t.platform_amount), 0) as platform,
         coalesce(sum(t.gross_usd), 0) as posted_gross_usd
     from settlement.line_matches as m
+    inner join _q as q on q.partner = m.partner and q.report_id = m.report_id
     left join settlement.transactions as t
         on t.partner = m.partner and t.report_id = m.report_id and t.line_id = m.line_id
     group by m.partner, m.report_id, m.currency
@@ -723,10 +979,17 @@ left join totals as t using (partner, report_id)
 
 
 def summarise_reports(as_of: datetime, *, url: str | None = None, lock: bool = True) -> dict:
-    """Rebuild settlement.report_summaries (one row per partner report)."""
+    """Rebuild the rows of settlement.report_summaries (one per partner report) of the
+    reports queued in settlement.summary_queue since the last summary."""
     with db.transaction(url) as conn, conn.cursor() as cur:
         _lock(cur, lock)
-        cur.execute("delete from settlement.report_summaries")
+        cur.execute("create temp table _q (partner text, report_id text, primary key (partner, report_id)) "
+                    "on commit drop")
+        cur.execute("with d as (delete from settlement.summary_queue returning partner, report_id) "
+                    "insert into _q select partner, report_id from d")
+        cur.execute("analyze _q")
+        cur.execute("delete from settlement.report_summaries as s using _q "
+                    "where s.partner = _q.partner and s.report_id = _q.report_id")
         cur.execute(_SUMMARISE, {"as_of": as_of})
         reports = cur.rowcount
     return {"reports": reports}

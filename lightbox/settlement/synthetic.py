@@ -23,14 +23,16 @@ select d::date, cur, rate * (1 + extract(doy from d) / 1000.0), 1, 1, timestampt
 from generate_series(timestamptz '2026-01-01', timestamptz '2026-03-31', interval '1 day') as d
 cross join (values ('EUR', 1.0837), ('JPY', 0.006713), ('KWD', 3.2551), ('CHF', 1.1301), ('GBP', 1.2644)) as r (cur, rate)
 where not (cur = 'GBP' and extract(dow from d) = 0);  -- no GBP rate on Sundays: missing_fx_rate
+"""
 
+LINES = """
 create temp table _synthetic on commit drop as
 with numbered as (
     select
         i,
         case when i %% 100 = 0 then i - 1 else i end as k,  -- every 100th line reverses the line before
         (i %% 100 = 0) as is_reversal
-    from generate_series(1::bigint, %(lines)s) as i
+    from generate_series(%(first)s::bigint, %(last)s) as i
 ),
 attributes as (
     select
@@ -68,24 +70,26 @@ select
 from amounts;
 
 insert into raw.settlement_reports_history
-select s.*, 1 + (substr(s.report_id, 2)::int %% 50), row_number() over (), timestamptz '2026-02-01'
+select s.*, %(file_id)s + (substr(s.report_id, 2)::int %% 50), row_number() over (), %(arrived_at)s::timestamptz
 from _synthetic as s;
 
 -- 1 line in 200 delivered again in a later file
 insert into raw.settlement_reports_history
-select s.*, 1000, row_number() over (), timestamptz '2026-02-15'
+select s.*, %(file_id)s + 999, row_number() over (), %(arrived_at)s::timestamptz + interval '14 days'
 from _synthetic as s
 where substr(s.line_id, 2)::int %% 200 = 7;
 
 insert into raw.settlement_reports
-select distinct on (partner, report_id, line_id) *
-from raw.settlement_reports_history
-order by partner, report_id, line_id, _file_id desc, _line desc;
+select distinct on (partner, report_id, line_id) h.*
+from raw.settlement_reports_history as h
+inner join _synthetic as s using (partner, report_id, line_id)
+order by partner, report_id, line_id, h._file_id desc, h._line desc;
 
 insert into raw.quarantine (source, file, file_sha256, line, reason, payload)
 select 'settlement_reports', 'settlement_reports/rejected.csv', 'synthetic', q,
     'gross_amount: "n/a" is not a number', 'partner0,RQ,LQ' || q || ',SC1,,,n/a,USD,0,2026-01-20T00:00:00Z'
-from generate_series(1, greatest(%(lines)s / 1000, 1)) as q;
+from generate_series(%(first)s, greatest(%(last)s / 1000, 1)) as q
+where %(first)s = 1;
 """
 
 
@@ -94,6 +98,15 @@ def generate(cur, lines: int) -> dict:
     rejected rows) into an empty warehouse, in the caller's transaction."""
     cases = max(lines // 10, 10)
     cur.execute(GENERATE, {"lines": lines, "cases": cases})
+    cur.execute(LINES, {"first": 1, "last": lines, "cases": cases, "file_id": 1, "arrived_at": "2026-02-01"})
     for table in ("raw.settlement_reports", "raw.settlement_reports_history", "infringement.cases", "raw.fx_rates"):
         cur.execute(f"analyze {table}")
     return {"lines": lines, "cases": cases}
+
+
+def add_lines(cur, after: int, lines: int, *, cases: int) -> dict:
+    """A later delivery: lines ``after + 1`` to ``after + lines`` (same mix of defects, a
+    later file, a later arrival), citing the ``cases`` cases :func:`generate` wrote."""
+    cur.execute(LINES, {"first": after + 1, "last": after + lines, "cases": cases, "file_id": 10_000 + after,
+                        "arrived_at": "2026-03-01"})
+    return {"lines": lines}
