@@ -42,8 +42,17 @@ def cmd_db(args) -> int:
     from lightbox import db
 
     if args.action == "start":
-        url = db.setup()
+        from lightbox.inspector.pool import LOGIN_ROLE, set_login_password
+
+        url = db.setup()  # the schema creates the inspector app's login role
+        conn = db.connect(url)
+        try:
+            with_password = set_login_password(conn)
+        finally:
+            conn.close()
         print(f"PostgreSQL is running; warehouse: {url}")
+        print(f"inspector app login role: {LOGIN_ROLE}"
+              + (" (password from LIGHTBOX_INSPECTOR_DB_PASSWORD)" if with_password else " (no password set)"))
         return 0
     if args.action == "stop":
         print("stopped" if db.stop() else "not running (or not embedded)")
