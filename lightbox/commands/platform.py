@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dbt_args", nargs="*", metavar="DBT_ARG")
     p.set_defaults(func=cmd_dbt)
 
-    p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C")
+    p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C or SIGTERM")
     p.add_argument("--port", type=int, default=8080, help="Airflow UI port")
     p.set_defaults(func=cmd_up)
 
@@ -104,6 +104,6 @@ def _warehouse() -> str:
 
 
 def cmd_up(args) -> int:
-    from lightbox import demo
+    from lightbox.commands.up import run_up
 
-    return demo.run_up(port=args.port)
+    return run_up(port=args.port)
