@@ -247,7 +247,10 @@ def run_api(url: str, clients: int, seconds: float, workers: int = 1, rate: floa
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     # The server in its own process, as in production: the clients' threads do not share its GIL.
-    env = {**os.environ, "LIGHTBOX_INSPECTOR_DATABASE_URL": url, "LIGHTBOX_INSPECTOR_POOL": str(clients + 4)}
+    from lightbox.inspector.pool import inspector_url
+
+    env = {**os.environ, "LIGHTBOX_INSPECTOR_DATABASE_URL": inspector_url(url),  # the app's own login role
+           "LIGHTBOX_INSPECTOR_POOL": str(clients + 4)}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "lightbox.inspector.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--workers", str(workers)],

@@ -2,18 +2,13 @@
 
 demo: start the database, seed the sample marketplace, serve the sample sites on loopback,
 run every DAG once (logical date = the sample data's ``as_of``) and print what happened.
-up: the Airflow UI and services, the inspector app, Data Docs and the sample sites, until
-Ctrl-C.
+(``lightbox up`` is ``lightbox.commands.up``.)
 """
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from lightbox import db, runner
 from lightbox.config import settings
@@ -147,68 +142,3 @@ def run_demo(scale: str = "small") -> int:
     print("  where are my photos?      lightbox where-is <user_id>")
     print(f"  run logs:                 {cfg.home / 'logs' / 'lightbox-run'}")
     return runner.exit_code(results)
-
-
-def run_up(port: int = 8080) -> int:
-    """Airflow (api-server, scheduler, dag-processor, triggerer), the inspector app, Data Docs
-    and the sample sites, until Ctrl-C."""
-    from lightbox import airflow_env
-
-    runner.prepare()
-    cfg = settings()
-    manifest_path = cfg.landing / "_seed.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    os.environ.update(demo_environment(manifest))
-    env = {**os.environ, **airflow_env.airflow_environment(), "AIRFLOW__API__PORT": str(port)}
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    log_dir = cfg.home / "logs" / "up"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    processes: list[tuple[str, subprocess.Popen]] = []
-
-    def start(name: str, cmd: list[str]) -> None:
-        out = open(log_dir / f"{name}.log", "ab")
-        processes.append((name, subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)))
-
-    for component in ("api-server", "scheduler", "dag-processor", "triggerer"):
-        start(component, [airflow, component] + (["--port", str(port)] if component == "api-server" else []))
-    inspector_port = port + 10
-    start("inspector", [sys.executable, "-m", "lightbox.cli", "inspector", "serve", "--port", str(inspector_port)])
-    docs_port = port + 11
-    docs_dir = cfg.docs_dir
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    start("data-docs", [sys.executable, "-m", "http.server", str(docs_port), "--bind", "127.0.0.1", "--directory", str(docs_dir)])
-    sites_server = None
-    if manifest:
-        from lightbox.sites import serve_sites
-
-        sites_server, _ = serve_sites(manifest.get("sites_dir") or str(cfg.home / "sites"), port=int(manifest.get("sites_port", 8765)))
-    print(f"Airflow UI:     http://localhost:{port}  (logs in {log_dir})")
-    print(f"Inspector app:  http://localhost:{inspector_port}  (add an account: lightbox inspectors add NAME)")
-    print(f"Data quality:   http://localhost:{docs_port}/  (Great Expectations Data Docs)")
-    print("Ctrl-C stops everything.")
-
-    def stop_on_sigterm(signum, frame):  # `kill`, a service manager: stop the children too
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-    try:
-        while True:
-            for name, proc in processes:
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; see {log_dir / (name + '.log')}")
-                    raise KeyboardInterrupt
-            time.sleep(2)
-    except KeyboardInterrupt:
-        print("stopping …")
-    finally:
-        for _, proc in processes:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _, proc in processes:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if sites_server:
-            sites_server.shutdown()
-    return 0

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dbt_args", nargs="*", metavar="DBT_ARG")
     p.set_defaults(func=cmd_dbt)
 
-    p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C")
+    p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C or SIGTERM")
     p.add_argument("--port", type=int, default=8080, help="Airflow UI port")
     p.set_defaults(func=cmd_up)
 
@@ -42,8 +42,17 @@ def cmd_db(args) -> int:
     from lightbox import db
 
     if args.action == "start":
-        url = db.setup()
+        from lightbox.inspector.pool import LOGIN_ROLE, set_login_password
+
+        url = db.setup()  # the schema creates the inspector app's login role
+        conn = db.connect(url)
+        try:
+            with_password = set_login_password(conn)
+        finally:
+            conn.close()
         print(f"PostgreSQL is running; warehouse: {url}")
+        print(f"inspector app login role: {LOGIN_ROLE}"
+              + (" (password from LIGHTBOX_INSPECTOR_DB_PASSWORD)" if with_password else " (no password set)"))
         return 0
     if args.action == "stop":
         print("stopped" if db.stop() else "not running (or not embedded)")
@@ -95,6 +104,6 @@ def _warehouse() -> str:
 
 
 def cmd_up(args) -> int:
-    from lightbox import demo
+    from lightbox.commands.up import run_up
 
-    return demo.run_up(port=args.port)
+    return run_up(port=args.port)

@@ -1,14 +1,17 @@
 """Inspector accounts and sign-in sessions.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults: memory-hard, 64 MiB, 3 passes);
-a sign-in compares against a dummy hash when the name is unknown, so that timing does not
-tell which names exist. A session is a random 256-bit token in an HttpOnly cookie; the
+Passwords are hashed with argon2id (argon2-cffi's defaults: memory-hard, 64 MiB, 3 passes).
+The app's database role cannot read the hashes: a sign-in fetches the hash's parameters and
+salt, hashes the offered password with them, and the database compares and creates the
+session (``licensing.inspector_sign_in``); an unknown name costs a dummy hash, so that timing
+does not tell which names exist. A session is a random 256-bit token in an HttpOnly cookie; the
 database keeps only its SHA-256, with the session's CSRF token (synchronizer pattern: every
 form and every API write must send it back). Disabling an inspector ends their sessions
 and returns their claims to the queue.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -98,32 +101,57 @@ def list_inspectors(conn) -> list[dict]:
         return [{"inspector_id": r[0], "is_disabled": r[1], "created_at": r[2]} for r in cur.fetchall()]
 
 
-def authenticate(conn, name: str, password: str) -> bool:
-    """True when ``name`` is an enabled inspector and ``password`` is theirs."""
-    from argon2.exceptions import VerificationError, InvalidHashError
+def _candidate(conn, name: str, password: str) -> str | None:
+    """The argon2 hash of ``password`` made with the stored parameters and salt of ``name``'s
+    hash (``licensing.inspector_hash_params``), or None for a name that cannot sign in. The
+    stored hash itself never leaves the database: it compares the candidate. An unknown name
+    costs the same hashing work, so timing does not tell which names exist."""
+    from argon2 import Type
+    from argon2.low_level import hash_secret
 
     global _DUMMY_HASH
-    hasher = _hasher()
     row = None
     if NAME_RE.match(name or "") and password:
         with conn, conn.cursor() as cur:
-            cur.execute(
-                "select password_hash from licensing.inspectors where inspector_id = %s and not is_disabled",
-                (name,),
-            )
+            cur.execute("select params, hash_chars from licensing.inspector_hash_params(%s)", (name,))
             row = cur.fetchone()
-    if row is None:
+    secret = (password or "x")[:1024].encode()
+    if row is None or row[0] is None:
         if _DUMMY_HASH is None:
-            _DUMMY_HASH = hasher.hash(secrets.token_hex(16))
+            _DUMMY_HASH = _hasher().hash(secrets.token_hex(16))
+        from argon2.exceptions import VerificationError
+
         try:
-            hasher.verify(_DUMMY_HASH, (password or "x")[:1024])
-        except VerificationError:
+            _hasher().verify(_DUMMY_HASH, secret)
+        except VerificationError:  # the dummy never matches; only its cost matters
             pass
-        return False
+        return None
+    params, hash_chars = row
     try:
-        return hasher.verify(row[0], password[:1024])
-    except (VerificationError, InvalidHashError):
+        _, variant, version, costs, salt_b64 = params.split("$")
+        if variant != "argon2id":
+            return None
+        cost = dict(part.split("=") for part in costs.split(","))
+        salt = base64.b64decode(salt_b64 + "=" * (-len(salt_b64) % 4))
+        encoded = hash_secret(
+            secret, salt, time_cost=int(cost["t"]), memory_cost=int(cost["m"]), parallelism=int(cost["p"]),
+            hash_len=hash_chars * 3 // 4, type=Type.ID, version=int(version.removeprefix("v=")),
+        )
+    except (ValueError, KeyError):
+        return None
+    return encoded.decode()
+
+
+def authenticate(conn, name: str, password: str) -> bool:
+    """True when ``name`` is an enabled inspector and ``password`` is theirs (the CLI's check;
+    ``conn`` reads the accounts table, which the app's role cannot)."""
+    candidate = _candidate(conn, name, password)
+    if candidate is None:
         return False
+    with conn, conn.cursor() as cur:
+        cur.execute("select password_hash = %s from licensing.inspectors where inspector_id = %s", (candidate, name))
+        row = cur.fetchone()
+    return bool(row and row[0])
 
 
 @dataclass(frozen=True)
@@ -132,50 +160,52 @@ class Session:
     csrf_token: str
     token: str | None = None  # only when just created (it goes into the cookie)
 
+    @property
+    def digest(self) -> str | None:
+        return _digest(self.token) if self.token else None
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(conn, name: str) -> Session:
+def session_digest(token: str | None) -> str | None:
+    """What the database knows a session by: the SHA-256 of the cookie's token."""
+    return _digest(token) if token and len(token) <= 200 else None
+
+
+def sign_in(conn, name: str, password: str) -> Session | None:
+    """A new session for ``name`` when ``password`` is theirs (checked by the database:
+    ``licensing.inspector_sign_in``), else None."""
+    candidate = _candidate(conn, name, password)
+    if candidate is None:
+        return None
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     with conn, conn.cursor() as cur:
-        # Ended sessions are cleaned up here, a sign-in being rare next to requests.
-        cur.execute("delete from licensing.inspector_sessions where expires_at < now()")
-        cur.execute(
-            """
-            insert into licensing.inspector_sessions (session_hash, inspector_id, csrf_token, expires_at)
-            values (%s, %s, %s, now() + %s * interval '1 hour')
-            """,
-            (_digest(token), name, csrf, session_hours()),
-        )
-    return Session(name, csrf, token)
+        cur.execute("select licensing.inspector_sign_in(%s, %s, %s, %s, %s)",
+                    (name, candidate, _digest(token), csrf, session_hours()))
+        ok = cur.fetchone()[0]
+    return Session(name, csrf, token) if ok else None
 
 
 def lookup_session(conn, token: str | None) -> Session | None:
     """The live session of a cookie's token, or None (unknown, expired, or disabled)."""
-    if not token or len(token) > 200:
+    digest = session_digest(token)
+    if digest is None:
         return None
     with conn, conn.cursor() as cur:
-        cur.execute(
-            """
-            select s.inspector_id, s.csrf_token
-              from licensing.inspector_sessions s
-              join licensing.inspectors i on i.inspector_id = s.inspector_id
-             where s.session_hash = %s and s.expires_at > now() and not i.is_disabled
-            """,
-            (_digest(token),),
-        )
+        cur.execute("select inspector_id, csrf_token from licensing.inspector_session(%s)", (digest,))
         row = cur.fetchone()
     return Session(row[0], row[1]) if row else None
 
 
 def end_session(conn, token: str | None) -> None:
-    if not token:
+    digest = session_digest(token)
+    if digest is None:
         return
     with conn, conn.cursor() as cur:
-        cur.execute("delete from licensing.inspector_sessions where session_hash = %s", (_digest(token),))
+        cur.execute("select licensing.inspector_sign_out(%s)", (digest,))
 
 
 def csrf_ok(session: Session, sent: str | None) -> bool:

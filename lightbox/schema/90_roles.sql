@@ -37,3 +37,9 @@ grant select, insert, update, delete on all tables in schema raw, matching, lice
 grant select, insert on all tables in schema settlement to lightbox_pipeline;
 grant usage on all sequences in schema raw, matching, licensing, infringement, exclusivity, settlement,
     replication, quality to lightbox_pipeline;
+-- The queue and the decisions have row-level security for the inspector app (80_inspector.sql);
+-- the pipeline's role sees and writes every row.
+drop policy if exists pipeline_all on licensing.review_queue;
+create policy pipeline_all on licensing.review_queue for all to lightbox_pipeline using (true) with check (true);
+drop policy if exists pipeline_all on licensing.decisions;
+create policy pipeline_all on licensing.decisions for all to lightbox_pipeline using (true) with check (true);

@@ -1,6 +1,6 @@
 """Fixtures of the inspector tests: a queue seeded straight into the test database (photos
 with tiny JPEGs in the landing folder, scores, review_queue rows), inspector accounts, and
-an HTTP client of the app connected as the ``inspector_app`` role."""
+an HTTP client of the app connected as its own login role (``lightbox_inspector``)."""
 from __future__ import annotations
 
 import io
@@ -101,8 +101,9 @@ def inspectors(conn):
 @pytest.fixture
 def app(db_url, lightbox_home, landing):
     from lightbox.inspector.app import create_app
+    from lightbox.inspector.pool import inspector_url
 
-    application = create_app(database_url=db_url)
+    application = create_app(database_url=inspector_url(db_url))  # the app's own login role
     yield application
     application.state.pool.close()
 

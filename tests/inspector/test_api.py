@@ -2,6 +2,8 @@
 and what a decision writes (queue row + training label)."""
 from __future__ import annotations
 
+import pytest
+
 
 
 def test_claim_decide_release_round_trip(client, conn, queue_ids, inspectors, login):
@@ -102,34 +104,33 @@ def test_photographer_history(client, conn, queue_ids, inspectors, login):
 
 def test_openapi_and_least_privilege_role(app, client, queue_ids, inspectors, login):
     login(client, "alice")
+    assert client.get("/openapi.json").status_code == 200
     client.get("/api/queue")
-    assert app.state.pool.active_role == "inspector_app"
+    assert app.state.pool.user == "lightbox_inspector"
     with app.state.pool.connection() as c, c.cursor() as cur:
         cur.execute("select current_user")
-        assert cur.fetchone()[0] == "inspector_app"
+        assert cur.fetchone()[0] == "lightbox_inspector"
         import psycopg2
 
         try:
             cur.execute("delete from licensing.review_queue")
-            raise AssertionError("inspector_app may delete from the queue")
+            raise AssertionError("the app may delete from the queue")
         except psycopg2.errors.InsufficientPrivilege:
             c.rollback()
         try:
             cur.execute("select * from licensing.model_versions")
-            raise AssertionError("inspector_app may read beyond the queue")
+            raise AssertionError("the app may read beyond the queue")
         except psycopg2.errors.InsufficientPrivilege:
             c.rollback()
 
 
-def test_pool_falls_back_to_the_urls_user_without_the_role(db_url, caplog):
-    from lightbox.inspector.app import ConnectionPool
+def test_the_app_refuses_a_superuser_connection(db_url):
+    from lightbox.inspector.pool import ConnectionPool, UnsafeDatabaseRole
 
-    pool = ConnectionPool(db_url, role="no_such_role", size=2)
+    pool = ConnectionPool(db_url, size=2)  # the test server's superuser
     try:
-        with pool.connection() as c, c.cursor() as cur:
-            cur.execute("select current_user")
-            user = cur.fetchone()[0]
-        assert pool.active_role == user != "no_such_role"
-        assert "no_such_role is missing" in caplog.text
+        with pytest.raises(UnsafeDatabaseRole):
+            with pool.connection():
+                pass
     finally:
         pool.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 

@@ -1,0 +1,76 @@
+"""``lightbox up`` stops its whole process tree (issue 15): started for real (Airflow's four
+services, the inspector app, Data Docs), stopped as a terminal's Ctrl-C or a service
+manager's SIGTERM would, and then no process of the stack is left."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import psutil
+import pytest
+
+PORT = 18510  # this suite's port range: 18500-18599 (inspector +10, Data Docs +11)
+
+
+def _stack(marker: str) -> list[psutil.Process]:
+    """Every live process started with the marker in its environment."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get("LIGHTBOX_UP_TEST") == marker and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def _wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(1)
+    return condition()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_up_leaves_no_process_behind(db_url, airflow_metadata, tmp_path, how):
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "LIGHTBOX_HOME": str(tmp_path / "home"), "LIGHTBOX_LANDING": str(tmp_path / "landing"),
+           "LIGHTBOX_UP_TEST": marker, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    log = open(tmp_path / "up.log", "wb")
+    up = subprocess.Popen([sys.executable, "-m", "lightbox.cli", "up", "--port", str(PORT)], env=env,
+                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def inspector_up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{PORT + 10}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert _wait_until(inspector_up, 240), (tmp_path / "up.log").read_text()[-3000:]
+        # the whole stack is up: Airflow's services (and the scheduler's workers) have started
+        names = ("api-server", "scheduler", "dag-processor", "triggerer")
+        assert _wait_until(lambda: all(any(n in " ".join(p.cmdline()) for p in _stack(marker)) for n in names), 180)
+        before = _stack(marker)
+        assert len(before) >= 7  # up, four Airflow services, the inspector, Data Docs
+        if how == "ctrl-c":
+            os.killpg(up.pid, signal.SIGINT)  # what a terminal sends to its foreground group
+        else:
+            up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=120) == 0
+        left = _stack(marker)
+        assert left == [], [" ".join(p.cmdline()) for p in left]
+        assert "stopped." in (tmp_path / "up.log").read_text()
+    finally:
+        for p in _stack(marker):  # never leave a stack running after a failed test
+            p.kill()
+        if up.poll() is None:
+            up.kill()
+        log.close()
