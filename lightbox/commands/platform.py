@@ -42,7 +42,9 @@ def cmd_db(args) -> int:
     from lightbox import db
 
     if args.action == "start":
-        url = db.setup()
+        from lightbox import schema
+
+        url = schema.setup()
         print(f"PostgreSQL is running; warehouse: {url}")
         return 0
     if args.action == "stop":
@@ -88,10 +90,9 @@ def cmd_dbt(args) -> int:
 
 
 def _warehouse() -> str:
-    from lightbox import db
+    from lightbox import schema
 
-    db.setup()
-    return db.warehouse_url()
+    return schema.setup()
 
 
 def cmd_up(args) -> int:

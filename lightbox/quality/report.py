@@ -26,15 +26,6 @@ def run_report(run_id: str, as_of) -> dict:
     }
 
 
-def latest_results(conn, limit: int = 50) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(
-            """select run_at, run_id, suite, severity, success, evaluated, failed, docs_uri
-               from quality.results order by run_at desc, suite limit %s""", (limit,))
-        return cur.fetchall()
-
-
-
 def write_overview(conn) -> "Path":
     """``LIGHTBOX_HOME/docs/index.html``: the auditors' front page. Plain HTML with inline
     style and no scripts (GX's own index builds its lists with JavaScript from CDNs, which a
