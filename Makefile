@@ -34,6 +34,7 @@ up: install
 	$(BIN)/lightbox up
 
 lint: install
+	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt/models
 
 clean:

@@ -92,7 +92,7 @@ def main() -> int:
         from ml import score, train
 
         started = time.perf_counter()
-        summary = generate(work / "landing", scale=args.scale, seed=args.seed, sites_dir=work / "sites")
+        generate(work / "landing", scale=args.scale, seed=args.seed, sites_dir=work / "sites")
         generated = time.perf_counter() - started
         started = time.perf_counter()
         ingest_folder(work / "landing", url=url)

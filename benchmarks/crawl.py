@@ -159,7 +159,7 @@ def serve(conn, hosts: int, pages: int, images: int, n_distinct: int, planted_ev
 
 
 def setup_database(catalogue_photos: int) -> None:
-    from lightbox import schema
+    from lightbox import db, schema
 
     schema.setup()
     landing = Path(os.environ["LIGHTBOX_LANDING"])

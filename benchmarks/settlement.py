@@ -24,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lightbox import db, schema  # noqa: E402
-from lightbox.settlement import reconcile  # noqa: E402
-from tests.settlement import synthetic  # noqa: E402  (test data, shared with the concurrency test)
 from lightbox.domains import registrable_domain  # noqa: E402
+from lightbox.settlement import reconcile  # noqa: E402
 from lightbox.settlement.money import minor_units, split, to_usd  # noqa: E402
+from tests.settlement import synthetic  # noqa: E402  (test data, shared with the concurrency test)
 
 AS_OF = datetime(2026, 4, 1, tzinfo=timezone.utc)
 SHARE = Decimal("0.50")

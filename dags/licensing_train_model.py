@@ -44,8 +44,8 @@ from lightbox import assets, run_context
 def licensing_train_model():
     @task
     def train_model() -> str:
-        from airflow.sdk.exceptions import AirflowSkipException
         from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from lightbox import db
         from ml.train import InsufficientData, train

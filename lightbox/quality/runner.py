@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 log = logging.getLogger(__name__)
 
 SITE = "lightbox"

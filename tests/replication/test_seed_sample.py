@@ -10,10 +10,10 @@ import pytest
 
 from lightbox.config import Region
 from lightbox.landing import ingest
-from lightbox.seed import generate
 from lightbox.replication.store import RegionStore, photo_id_of
 from lightbox.replication.sync import sync_region
 from lightbox.replication.whereis import where_is
+from lightbox.seed import generate
 
 
 @pytest.mark.slow
