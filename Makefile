@@ -35,6 +35,7 @@ up: install
 	$(BIN)/lightbox up
 
 lint: install
+	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt/models
 
 clean:

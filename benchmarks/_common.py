@@ -11,7 +11,7 @@ def emit(**fields) -> None:
 
 def fresh_database(name: str) -> str:
     """Drop and create database ``name`` on the configured server, with the whole schema."""
-    from lightbox import db
+    from lightbox import db, schema
 
     admin = db.connect(db.server_url("postgres"))
     admin.autocommit = True
@@ -20,5 +20,5 @@ def fresh_database(name: str) -> str:
         cur.execute(f'create database "{name}"')
     admin.close()
     url = db.server_url(name)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     return url

@@ -237,19 +237,19 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="aiscan-bench-"))
     os.environ["LIGHTBOX_LANDING"] = str(work / "landing")
     os.environ["LIGHTBOX_OBJECT_STORE"] = f"file://{work / 'objects'}"
-    from lightbox import db
+    from lightbox import db, schema
 
     name = f"aiscan_bench_{uuid.uuid4().hex[:8]}"
     db.ensure_database(name)
     url = db._with_database(db.warehouse_url(), name)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     try:
         from lightbox.landing.ingest import ingest_folder
         from lightbox.seed import generate
         from ml import score, train
 
         started = time.perf_counter()
-        summary = generate(work / "landing", scale=args.scale, seed=args.seed, sites_dir=work / "sites")
+        generate(work / "landing", scale=args.scale, seed=args.seed, sites_dir=work / "sites")
         generated = time.perf_counter() - started
         started = time.perf_counter()
         ingest_folder(work / "landing", url=url)

@@ -159,9 +159,9 @@ def serve(conn, hosts: int, pages: int, images: int, n_distinct: int, planted_ev
 
 
 def setup_database(catalogue_photos: int) -> None:
-    from lightbox import db
+    from lightbox import db, schema
 
-    db.setup()
+    schema.setup()
     landing = Path(os.environ["LIGHTBOX_LANDING"])
     (landing / "images").mkdir(parents=True, exist_ok=True)
     with db.transaction() as conn, conn.cursor() as cur:

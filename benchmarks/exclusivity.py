@@ -271,12 +271,12 @@ def main() -> int:
     os.environ["LIGHTBOX_OBJECT_STORE"] = f"file://{work}/objects"
     os.environ["LIGHTBOX_CRAWL_ALLOW_NETWORKS"] = "127.0.0.0/8"
     os.environ["LIGHTBOX_CRAWL_RESOLVE"] = f"{HOST}=127.0.0.1"
-    from lightbox import db
+    from lightbox import db, schema
 
     name = f"exclusivity_bench_{uuid.uuid4().hex[:6]}"
     db.ensure_database(name)
     url = db._with_database(db.warehouse_url(), name)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     server = None
     try:
         started = time.perf_counter()

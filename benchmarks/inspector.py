@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lightbox import db  # noqa: E402
+from lightbox import db, schema  # noqa: E402
 from lightbox.inspector import queue as q  # noqa: E402
 
 SCRATCH_DB = "lightbox_bench_inspector"
@@ -59,7 +59,7 @@ def scratch_database() -> str:
         cur.execute(f'create database "{SCRATCH_DB}"')
     admin.close()
     url = db._with_database(db.server_url("postgres"), SCRATCH_DB)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     return url
 
 

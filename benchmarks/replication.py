@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lightbox import db  # noqa: E402
+from lightbox import db, schema  # noqa: E402
 from lightbox.config import Region  # noqa: E402
 from lightbox.replication.store import RegionStore  # noqa: E402
 from lightbox.replication.sync import sync_region  # noqa: E402
@@ -142,7 +142,7 @@ def main() -> int:
     name = f"replication_bench_{uuid.uuid4().hex[:6]}"
     db.ensure_database(name)
     url = db._with_database(db.warehouse_url(), name)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     work = Path(tempfile.mkdtemp(prefix="lbrepbench-", dir=args.workdir))
     emit(figure="environment", workdir=str(work), filesystem=_filesystem(work))
     try:

@@ -25,10 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lightbox import db  # noqa: E402
-from lightbox.settlement import reconcile, synthetic  # noqa: E402
+from lightbox import db, schema  # noqa: E402
 from lightbox.domains import registrable_domain  # noqa: E402
+from lightbox.settlement import reconcile  # noqa: E402
 from lightbox.settlement.money import minor_units, split, to_usd  # noqa: E402
+from tests.settlement import synthetic  # noqa: E402  (test data, shared with the concurrency test)
 
 AS_OF = datetime(2026, 4, 1, tzinfo=timezone.utc)
 SHARE = Decimal("0.50")
@@ -42,7 +43,7 @@ def fresh_database(tag: str) -> tuple[str, str]:
     name = f"settlement_bench_{tag}_{uuid.uuid4().hex[:6]}"
     db.ensure_database(name)
     url = db._with_database(db.warehouse_url(), name)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     return name, url
 
 
@@ -243,7 +244,7 @@ def main() -> int:
     parser.add_argument("--baseline-lines", type=int, default=10_000)
     parser.add_argument("--new-lines", type=int, default=1_000)
     args = parser.parse_args()
-    db.setup(apply=False)
+    db.setup()
     loop_rate = python_loop(args.baseline_lines)
     sql_rate = set_based(args.lines, args.new_lines)
     emit(

@@ -28,13 +28,10 @@ Listings not checked and why: `select site, status, reason, count(*) from
 exclusivity.listing_checks where status in ('fetch_error','bad_image') group by 1,2,3`.
 Holds: `select * from exclusivity.holds`; decide with `lightbox violations confirm|dismiss`.
 """
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import run_time as _as_of  # never now(): reruns write the same
+from lightbox import assets, run_context
 
 
 @dag(
@@ -42,7 +39,7 @@ from lightbox.run_context import run_time as _as_of  # never now(): reruns write
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "exclusivity", "matching"],
     doc_md=__doc__,
 )
@@ -67,7 +64,7 @@ def exclusivity_audit():
 
         conn = db.connect()
         try:
-            return fetch(conn, _as_of(context))
+            return fetch(conn, run_context.as_of(context))
         finally:
             conn.close()
 
@@ -78,7 +75,7 @@ def exclusivity_audit():
 
         conn = db.connect()
         try:
-            return match(conn, _as_of(context))
+            return match(conn, run_context.as_of(context))
         finally:
             conn.close()
 
@@ -89,7 +86,7 @@ def exclusivity_audit():
 
         conn = db.connect()
         try:
-            return apply(conn, _as_of(context))
+            return apply(conn, run_context.as_of(context))
         finally:
             conn.close()
 
@@ -100,7 +97,7 @@ def exclusivity_audit():
 
         conn = db.connect()
         try:
-            return write(conn, _as_of(context), since=context.get("data_interval_start"))
+            return write(conn, run_context.as_of(context), since=context.get("data_interval_start"))
         finally:
             conn.close()
 

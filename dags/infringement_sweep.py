@@ -40,13 +40,10 @@ as_of); evidence is content-addressed. `first_seen_at`/`opened_at` come from `as
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import as_of_iso as _as_of
+from lightbox import assets, run_context
 
 
 @dag(
@@ -55,8 +52,8 @@ from lightbox.run_context import as_of_iso as _as_of
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
-    tags=["infringement", "crawler"],
+    default_args=run_context.DEFAULT_ARGS,
+    tags=["lightbox", "infringement", "crawler"],
     max_active_runs=1,
 )
 def infringement_sweep():
@@ -70,38 +67,38 @@ def infringement_sweep():
     def seed_frontier(**context) -> dict:
         from lightbox.infringement import sweep
 
-        return sweep.seed(_as_of(context))
+        return sweep.seed(run_context.as_of(context))
 
     @task
     def plan_shards(**context) -> list[int]:
         from lightbox.infringement import sweep
 
         conf = context["dag_run"].conf or {}
-        return sweep.plan(_as_of(context), int(conf.get("max_shards", 8)))
+        return sweep.plan(run_context.as_of(context), int(conf.get("max_shards", 8)))
 
     @task(max_active_tis_per_dagrun=8)
     def crawl_shard(shard: int, **context) -> dict:
         from lightbox.infringement import sweep
 
-        return sweep.crawl(_as_of(context), shard)
+        return sweep.crawl(run_context.as_of(context), shard)
 
     @task(trigger_rule="none_failed")
     def plan_deferred(**context) -> list[int]:
         from lightbox.infringement import sweep
 
-        return sweep.pending(_as_of(context))
+        return sweep.pending(run_context.as_of(context))
 
     @task(trigger_rule="none_failed")
     def match_images(**context) -> dict:
         from lightbox.infringement import sweep
 
-        return sweep.match(_as_of(context))
+        return sweep.match(run_context.as_of(context))
 
     @task
     def open_cases(**context) -> dict:
         from lightbox.infringement import sweep
 
-        return sweep.cases(_as_of(context))
+        return sweep.cases(run_context.as_of(context))
 
     @task(outlets=[Asset(assets.INFRINGEMENT_CASES)])
     def validate_matches(**context) -> int:
@@ -109,18 +106,18 @@ def infringement_sweep():
 
         from lightbox.quality.gates import run_gate
 
-        outcome = run_gate("matches", context["run_id"], _as_of(context), error=AirflowFailException)
+        outcome = run_gate("matches", context["run_id"], run_context.as_of(context), error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 
     @task
     def write_report(**context) -> str:
         from lightbox.infringement import sweep
 
-        return sweep.report(_as_of(context))["report_uri"]
+        return sweep.report(run_context.as_of(context))["report_uri"]
 
     catalog = sync_catalog()
     shards = plan_shards()
-    seed_frontier() >> shards
+    [seed_frontier(), catalog] >> shards  # the crawl matches against this run's catalogue
     crawled = crawl_shard.expand(shard=shards)
     deferred = plan_deferred()
     crawled >> deferred

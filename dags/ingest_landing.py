@@ -23,13 +23,10 @@ and rerun. Per file, rows in the file = `rows_loaded + rows_quarantined`
 (`select * from raw.landing_files order by file_id desc`). Quarantine reasons:
 `select source, file, line, reason from raw.quarantine order by quarantine_id desc`.
 """
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import run_time
+from lightbox import assets, run_context
 
 
 @dag(
@@ -37,7 +34,7 @@ from lightbox.run_context import run_time
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "ingest", "raw"],
     doc_md=__doc__,
 )
@@ -66,7 +63,7 @@ def ingest_landing():
         if not any(s["files_new"] for s in summaries):
             return 0  # nothing new: nothing to judge
         context = get_current_context()
-        as_of = run_time(context)
+        as_of = run_context.as_of(context)
         outcome = run_gate("raw", context["run_id"], as_of, error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 

@@ -28,13 +28,10 @@ artifact does not load fails the run loudly (nothing is scored with a wrong mode
 `select * from licensing.scan_failures where resolved_at is null`. Why a photo was routed
 as it was: `select decision, reasons from licensing.scores where photo_id = '…'`.
 """
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from lightbox import assets
-from lightbox.run_context import run_time
+from lightbox import assets, run_context
 
 # photos per run (~3 CPU-minutes at the benchmarked rate): a backlog drains over several
 # runs (max_active_runs=1) while fresh submissions, scanned first, never wait behind it
@@ -49,7 +46,7 @@ SCAN_LIMIT = 20_000
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "licensing", "ml"],
     doc_md=__doc__,
 )
@@ -62,7 +59,7 @@ def licensing_score_submissions():
         from ml.score import reprioritize_pending
 
         context = get_current_context()
-        scan_at = run_time(context)
+        scan_at = run_context.as_of(context)
         conn = db.connect()
         try:
             n = reprioritize_pending(conn, scan_at)
@@ -79,7 +76,7 @@ def licensing_score_submissions():
         from ml.score import score_submissions as scan
 
         context = get_current_context()
-        scan_at = run_time(context)
+        scan_at = run_context.as_of(context)
         conn = db.connect()
         try:
             summary = scan(conn, scan_at, limit=SCAN_LIMIT)
@@ -96,7 +93,7 @@ def licensing_score_submissions():
         from lightbox.quality.gates import run_gate
 
         context = get_current_context()
-        scan_at = run_time(context)
+        scan_at = run_context.as_of(context)
         outcome = run_gate("scores", context["run_id"], scan_at, error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 

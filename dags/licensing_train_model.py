@@ -26,13 +26,10 @@ with the reason. A model file that fails to load fails `promote_model` loudly an
 previous champion keeps serving: look at `lightbox models list`, the report
 (`report_uri`), then `lightbox models promote VERSION` or `lightbox models rollback`.
 """
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import run_time
+from lightbox import assets, run_context
 
 
 @dag(
@@ -40,21 +37,21 @@ from lightbox.run_context import run_time
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "licensing", "ml"],
     doc_md=__doc__,
 )
 def licensing_train_model():
     @task
     def train_model() -> str:
-        from airflow.sdk.exceptions import AirflowSkipException
         from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from lightbox import db
         from ml.train import InsufficientData, train
 
         context = get_current_context()
-        as_of = run_time(context)
+        as_of = run_context.as_of(context)
         conn = db.connect()
         try:
             result = train(conn, as_of)

@@ -21,7 +21,6 @@ variables from `lightbox.marts.dbt_environment()`). The DAG renders from
 `dbt/target/manifest.json` (`dbt parse`; `lightbox run` refreshes it).
 """
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pendulum
@@ -29,7 +28,7 @@ from airflow.sdk import Asset, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from lightbox import assets
+from lightbox import assets, run_context
 from lightbox.marts import DBT_DIR  # from configuration (LIGHTBOX_PROJECT_DIR), not this file's place
 
 UPSTREAM = (
@@ -46,7 +45,7 @@ UPSTREAM = (
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "dbt", "marts"],
     doc_md=__doc__,
 )
@@ -80,7 +79,7 @@ def marts_build():
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
         operator_args={"install_deps": False},
-        default_args={"owner": "lightbox", "retries": 2},
+        default_args=run_context.DEFAULT_ARGS,
     )
 
     @task(outlets=[Asset(assets.MARTS)])

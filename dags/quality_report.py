@@ -23,13 +23,10 @@ runs add rows (the history auditors read).
 or open the suite's `docs_uri`. A failed task means a suite could not run at all (an
 unreachable region store, a missing table): the log names the suite.
 """
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import run_time
+from lightbox import assets, run_context
 
 
 @dag(
@@ -37,7 +34,7 @@ from lightbox.run_context import run_time
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "quality"],
     doc_md=__doc__,
 )
@@ -46,7 +43,7 @@ def quality_report():
     def run_suites(**context) -> dict:
         from lightbox.quality.report import run_report
 
-        as_of = run_time(context)
+        as_of = run_context.as_of(context)
         return run_report(context["run_id"], as_of)
 
     run_suites()

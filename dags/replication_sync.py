@@ -25,13 +25,10 @@ rerun: interrupted copies are adopted or deleted as `repair` rows. What a run di
 `errors` (missing source image, SHA-256 mismatch with `raw.photos.sha256`). Per photo:
 `lightbox where-is USER_ID`, or `select * from replication.audit_log where photo_id = '…' order by audit_id`.
 """
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import run_time
+from lightbox import assets, run_context
 
 
 @dag(
@@ -39,7 +36,7 @@ from lightbox.run_context import run_time
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "replication"],
     doc_md=__doc__,
 )
@@ -57,7 +54,7 @@ def replication_sync():
         from lightbox.replication.sync import sync_region as sync
 
         context = get_current_context()
-        at = run_time(context)
+        at = run_context.as_of(context)
         result = sync(region, run_id=context["run_id"], at=at)
         print(f"region {region}: {result.summary()}")
         return result.summary()
@@ -72,7 +69,7 @@ def replication_sync():
         from lightbox.quality.gates import run_gate
 
         context = get_current_context()
-        at = run_time(context)
+        at = run_context.as_of(context)
         outcome = run_gate("replication", context["run_id"], at, error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 

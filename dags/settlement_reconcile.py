@@ -34,13 +34,10 @@ a retry or a second run posts nothing new; ledger and credits are insert-only.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets
-from lightbox.run_context import as_of_iso as _as_of
+from lightbox import assets, run_context
 
 
 @dag(
@@ -49,33 +46,27 @@ from lightbox.run_context import as_of_iso as _as_of
     schedule=[Asset(assets.INFRINGEMENT_CASES), Asset(assets.RAW)],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    default_args={"owner": "lightbox", "retries": 2, "retry_delay": timedelta(minutes=1)},
-    tags=["settlement", "finance"],
+    default_args=run_context.DEFAULT_ARGS,
+    tags=["lightbox", "settlement", "finance"],
 )
 def settlement_reconcile():
     @task
     def match_lines(**context) -> dict:
-        from datetime import datetime
-
         from lightbox.settlement import reconcile
 
-        return reconcile.match_lines(datetime.fromisoformat(_as_of(context)))
+        return reconcile.match_lines(run_context.as_of(context))
 
     @task
     def post_ledger(matched: dict, **context) -> dict:
-        from datetime import datetime
-
         from lightbox.settlement import reconcile
 
-        return reconcile.post_ledger(datetime.fromisoformat(_as_of(context)))
+        return reconcile.post_ledger(run_context.as_of(context))
 
     @task
     def credit_photographers(posted: dict, **context) -> dict:
-        from datetime import datetime
-
         from lightbox.settlement import reconcile
 
-        return reconcile.credit_photographers(datetime.fromisoformat(_as_of(context)))
+        return reconcile.credit_photographers(run_context.as_of(context))
 
     @task
     def validate_ledger(**context) -> int:
@@ -83,16 +74,14 @@ def settlement_reconcile():
 
         from lightbox.quality.gates import run_gate
 
-        outcome = run_gate("ledger", context["run_id"], _as_of(context), error=AirflowFailException)
+        outcome = run_gate("ledger", context["run_id"], run_context.as_of(context), error=AirflowFailException)
         return sum(not suite["success"] for suite in outcome.values())
 
     @task(outlets=[Asset(assets.SETTLEMENT_LEDGER)])
     def summarise_reports(credited: dict, **context) -> dict:
-        from datetime import datetime
-
         from lightbox.settlement import reconcile
 
-        return reconcile.summarise_reports(datetime.fromisoformat(_as_of(context)))
+        return reconcile.summarise_reports(run_context.as_of(context))
 
     credited = credit_photographers(post_ledger(match_lines()))
     credited >> validate_ledger() >> summarise_reports(credited)

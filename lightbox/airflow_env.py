@@ -57,12 +57,6 @@ def airflow_environment() -> dict[str, str]:
     return env
 
 
-def apply_to_current_process() -> dict[str, str]:
-    env = airflow_environment()
-    os.environ.update(env)
-    return env
-
-
 def airflow_command(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run the ``airflow`` CLI of this virtual environment with the Lightbox environment."""
     full_env = {**os.environ, **airflow_environment(), **(env or {})}

@@ -1,5 +1,6 @@
-"""The database: the embedded PostgreSQL server (from the ``pgserver`` wheel) or any server
-named by ``LIGHTBOX_DATABASE_URL``, and the warehouse schema applied from ``lightbox/schema``.
+"""The database server: the embedded PostgreSQL server (from the ``pgserver`` wheel) or any
+server named by ``LIGHTBOX_DATABASE_URL``; connections and transactions. The warehouse
+schema is applied by :mod:`lightbox.schema`, a layer above (docs/architecture.md).
 
 Two databases live on the server: ``lightbox`` (the warehouse: raw, licensing, infringement,
 settlement, replication, quality, marts…) and ``airflow`` (Airflow's metadata). With
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 
 WAREHOUSE_DB = "lightbox"
 AIRFLOW_DB = "airflow"
-SCHEMA_DIR = Path(__file__).parent / "schema"
 
 # Server settings for the embedded server (a development and demo server on one machine).
 EMBEDDED_SERVER_SETTINGS = {
@@ -173,24 +173,8 @@ def ensure_database(name: str) -> None:
         admin.close()
 
 
-def schema_files() -> list[Path]:
-    return sorted(SCHEMA_DIR.glob("*.sql"))
-
-
-def apply_schema(url: str | None = None) -> None:
-    """Create every warehouse schema, table and view that is missing. Idempotent; an
-    advisory lock serialises concurrent callers."""
-    with transaction(url) as conn, conn.cursor() as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtext('lightbox.apply_schema'))")
-        from lightbox.landing.contract import raw_ddl
-
-        cur.execute(raw_ddl())
-        for path in schema_files():
-            cur.execute(path.read_text())
-
-
-def setup(apply: bool = True) -> str:
-    """Start or reach the server, create both databases, apply the warehouse schema.
+def setup() -> str:
+    """Start or reach the server and create both databases (the schema: ``lightbox.schema.setup``).
     Returns the warehouse URL."""
     cfg = settings()
     if cfg.database_url:
@@ -198,8 +182,6 @@ def setup(apply: bool = True) -> str:
     else:
         ensure_database(WAREHOUSE_DB)
     ensure_database(AIRFLOW_DB)
-    if apply:
-        apply_schema()
     return warehouse_url()
 
 
@@ -239,8 +221,3 @@ def stop() -> bool:
     _servers.pop(cfg.pgdata, None)
     return result.returncode == 0
 
-
-def table_exists(conn, qualified_name: str) -> bool:
-    with conn.cursor() as cur:
-        cur.execute("select to_regclass(%s) is not null", (qualified_name,))
-        return cur.fetchone()[0]

@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from lightbox import db, runner
+from lightbox import db, runner, schema
 from lightbox.config import settings
 
 # (label, SQL) pairs for the summary; a table that does not exist yet is left out.
@@ -112,7 +112,7 @@ def _seed(scale: str) -> dict:
 def run_demo(scale: str = "small") -> int:
     started = time.monotonic()
     print("starting the database …")
-    db.setup()
+    schema.setup()
     manifest = _seed(scale)
     os.environ.update(demo_environment(manifest))
     from lightbox.sites import serve_sites

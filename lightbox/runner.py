@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lightbox import airflow_env, db
+from lightbox import airflow_env, schema
 from lightbox.config import DAG_ORDER
 
 
@@ -24,7 +24,7 @@ class DagRunResult:
 
 def prepare() -> None:
     """Database server, both databases, the warehouse schema, Airflow's metadata."""
-    db.setup()
+    schema.setup()
     airflow_env.ensure_metadata_db()
     from lightbox.marts import ensure_manifest
 

@@ -26,7 +26,7 @@ os.environ["LIGHTBOX_HOME"] = str(_HOME)
 os.environ["LIGHTBOX_LANDING"] = str(_HOME / "landing")
 os.environ.setdefault("LIGHTBOX_CRAWL_ALLOW_NETWORKS", "127.0.0.0/8")
 
-from lightbox import airflow_env, db  # noqa: E402
+from lightbox import airflow_env, db, schema  # noqa: E402
 
 TEMPLATE_DB = "lightbox_test_template"
 _SERVER_URL = _EXTERNAL_URL or db.server_url(db.WAREHOUSE_DB)
@@ -70,7 +70,7 @@ def warehouse_template() -> str:
         cur.execute(f'create database "{TEMPLATE_DB}"')
     conn.close()
     url = db._with_database(_SERVER_URL, TEMPLATE_DB)
-    db.apply_schema(url)
+    schema.apply_schema(url)
     return url
 
 

@@ -42,9 +42,10 @@ def cmd_db(args) -> int:
     from lightbox import db
 
     if args.action == "start":
+        from lightbox import schema
         from lightbox.inspector.pool import LOGIN_ROLE, set_login_password
 
-        url = db.setup()  # the schema creates the inspector app's login role
+        url = schema.setup()  # the schema creates the inspector app's login role
         conn = db.connect(url)
         try:
             with_password = set_login_password(conn)
@@ -97,10 +98,9 @@ def cmd_dbt(args) -> int:
 
 
 def _warehouse() -> str:
-    from lightbox import db
+    from lightbox import schema
 
-    db.setup()
-    return db.warehouse_url()
+    return schema.setup()
 
 
 def cmd_up(args) -> int:

@@ -128,15 +128,9 @@ def _hash_in_worker(data: bytes):
 
 
 def hash_summary(result) -> dict:
-    """A JSON-able summary of a HashResult for evidence (hex strings, short lists)."""
-    if hasattr(result, "to_record"):
-        try:
-            return result.to_record()  # the format of matching.photo_hashes' descriptors
-        except Exception:  # noqa: BLE001
-            pass
-    if dataclasses.is_dataclass(result):
-        return _jsonable({f.name: getattr(result, f.name) for f in dataclasses.fields(result)})
-    return {"repr": repr(result)[:2000]}
+    """A JSON-able summary of a HashResult for evidence: the format of
+    ``matching.photo_hashes``' descriptors."""
+    return result.to_record()
 
 
 def _jsonable(value, depth: int = 0):
@@ -501,17 +495,6 @@ def _executor(workers: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _prepare_index(index) -> None:
-    """Build the index's lazy search tables now, before queries run in parallel threads."""
-    prepare = getattr(index, "prepare", None)
-    if prepare is None:
-        return
-    try:
-        prepare()
-    except Exception:  # noqa: BLE001 - an optimisation only: a failure here shows in the real query
-        log.debug("index warm-up failed", exc_info=True)
-
-
 async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, timings, counts, cfg, concurrency, batch_size, fetch_pages, query_threads):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -519,7 +502,7 @@ async def _match_all(conn, as_of, pending, index, fetcher_factory, executor, tim
     batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
     # Queries only read the index once its search tables exist (they are built lazily: build
     # them first); its numpy/numba kernels release the GIL, so two threads use two cores.
-    _prepare_index(index)
+    index.prepare()
     with ThreadPoolExecutor(query_threads, thread_name_prefix="exclusivity-query") as query_thread:
         async with fetcher_factory() as fetcher:
 

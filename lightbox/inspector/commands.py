@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _admin_connection():
-    from lightbox import db
+    from lightbox import db, schema
 
-    db.setup()  # the server is up and the schema (with licensing.inspectors) applied
+    schema.setup()  # the server is up and the schema (with licensing.inspectors) applied
     return db.connect()
 
 
@@ -101,10 +101,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from lightbox import db
+    from lightbox import schema
     from lightbox.inspector.app import serve
 
-    db.setup()
+    schema.setup()
     print(f"inspector app on http://{args.host}:{args.port}/ (API docs: /api/docs)")
     serve(port=args.port, host=args.host)
     return 0

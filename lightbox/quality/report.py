@@ -1,6 +1,8 @@
 """The quality report: every suite of every stage, then the whole Data Docs site."""
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def run_report(run_id: str, as_of) -> dict:
     """Run every suite (nothing raises: the report records and shows); rebuild Data Docs."""
@@ -26,22 +28,12 @@ def run_report(run_id: str, as_of) -> dict:
     }
 
 
-def latest_results(conn, limit: int = 50) -> list[tuple]:
-    with conn.cursor() as cur:
-        cur.execute(
-            """select run_at, run_id, suite, severity, success, evaluated, failed, docs_uri
-               from quality.results order by run_at desc, suite limit %s""", (limit,))
-        return cur.fetchall()
-
-
-
-def write_overview(conn) -> "Path":
+def write_overview(conn) -> Path:
     """``LIGHTBOX_HOME/docs/index.html``: the auditors' front page. Plain HTML with inline
     style and no scripts (GX's own index builds its lists with JavaScript from CDNs, which a
     closed network does not load): the latest run of every suite with its message, the
     history of runs, and links to each run's GX page."""
     import html
-    from pathlib import Path
 
     from lightbox.quality.runner import docs_dir
 

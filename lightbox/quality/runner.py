@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lightbox.quality import CRITICAL
-
 log = logging.getLogger(__name__)
 
 SITE = "lightbox"
@@ -264,7 +262,3 @@ def run_suites(suites, run_id: str, as_of: datetime, *, build_docs: str = "resul
     finally:
         conn.close()
     return [r for r, _ in results]
-
-
-def is_blocking(result: SuiteResult) -> bool:
-    return result.severity == CRITICAL and not result.success

@@ -304,7 +304,3 @@ def synthetic_image(key: str, width: int = 640, height: int = 420) -> bytes:
         else:
             draw.rectangle((x0, y0, x1, y1), fill=colour)
     return jpeg_bytes(img, 85)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lightbox import run_context
 from lightbox.config import DAG_ORDER
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,6 +45,20 @@ def test_house_rules(dagbag):
         for task in dag.tasks:
             assert task.owner not in ("", "airflow"), f"{dag_id}.{task.task_id}: owner {task.owner!r}"
             assert task.retries >= 2, f"{dag_id}.{task.task_id}: retries {task.retries}"
+
+
+def test_tags_come_from_the_vocabulary_and_default_args_are_shared(dagbag):
+    """Tags from lightbox.run_context.TAGS only ("lightbox" plus the DAG's area), so that the
+    UI's tag filter finds every DAG of an area; retries and owner from the one DEFAULT_ARGS."""
+    for dag_id in dagbag.dag_ids:
+        dag = dagbag.dags[dag_id]
+        unknown = set(dag.tags) - run_context.TAGS
+        assert not unknown, f"{dag_id}: tags {sorted(unknown)} are not in lightbox.run_context.TAGS"
+        assert "lightbox" in dag.tags, f"{dag_id}: no 'lightbox' tag"
+        assert len(dag.tags) >= 2, f"{dag_id}: tag the DAG's area too"
+        for task in dag.tasks:
+            for key, value in run_context.DEFAULT_ARGS.items():
+                assert getattr(task, key) == value, f"{dag_id}.{task.task_id}: {key} {getattr(task, key)!r} is not the shared default"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)

@@ -2,8 +2,8 @@
 from datetime import datetime, timezone
 
 import pytest
-
 from aiscan_market import SCAN_AT, TRAIN_AS_OF
+
 from lightbox.cli import main
 from lightbox.objects import put_bytes
 from lightbox.photos import ScanInProgress, set_exclusive
@@ -30,7 +30,7 @@ def test_models_promote_and_rollback(trained, db_url, capsys):
     assert registry.champion(conn)[0] == "v2"
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
-    assert f"* v2" in out and first in out and "broken" in out
+    assert "* v2" in out and first in out and "broken" in out
     assert main(["models", "rollback", "--by", "ana"]) == 0
     assert registry.champion(conn)[0] == first
     with conn.cursor() as cur:

@@ -2,10 +2,11 @@
 scored is, none of the others; planted edge cases never crash the scan."""
 import pytest
 
+from lightbox import seed
+
 
 @pytest.mark.slow
 def test_scan_matches_the_seed_expectations(db_url, landing, lightbox_home, tmp_path):
-    seed = pytest.importorskip("lightbox.seed")
     from lightbox import db
     from lightbox.landing.ingest import ingest_folder
     from ml import score, train

@@ -6,7 +6,9 @@ from lightbox.quality.gates import run_gate
 
 
 def test_ledger_gate_passes_on_a_real_reconciliation(conn, db_url, lightbox_home):
-    from lightbox.settlement import reconcile, synthetic
+    from settlement import synthetic  # tests/settlement/synthetic.py
+
+    from lightbox.settlement import reconcile
 
     as_of = datetime(2026, 4, 1, tzinfo=timezone.utc)
     with db.transaction(db_url) as tx, tx.cursor() as cur:

@@ -9,15 +9,15 @@ from datetime import datetime, timezone
 import pytest
 
 from lightbox.config import Region
+from lightbox.landing import ingest
 from lightbox.replication.store import RegionStore, photo_id_of
 from lightbox.replication.sync import sync_region
 from lightbox.replication.whereis import where_is
+from lightbox.seed import generate
 
 
 @pytest.mark.slow
 def test_sample_marketplace_replicates_as_the_seed_expects(conn, landing, tmp_path):
-    generate = pytest.importorskip("lightbox.seed").generate
-    ingest = pytest.importorskip("lightbox.landing.ingest")
     generate(landing, scale="small", sites_dir=tmp_path / "sites")
     manifest = json.loads((landing / "_seed.json").read_text())["expected"]
     expected = manifest["replication"]

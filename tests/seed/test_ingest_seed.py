@@ -2,11 +2,10 @@
 raw.quarantine at the file and line the manifest names, and nothing else does."""
 from __future__ import annotations
 
-import pytest
+from lightbox.landing import ingest
 
 
 def test_ingest_quarantines_exactly_the_planted_rows(seeded, db_url, conn):
-    ingest = pytest.importorskip("lightbox.landing.ingest")
     result = ingest.ingest_folder(seeded["landing"], url=db_url)
     for f in result.files:
         assert f.rows_total == f.rows_loaded + f.rows_quarantined, f

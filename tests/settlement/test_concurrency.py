@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from lightbox import db
 from lightbox.settlement import reconcile as rec
-from lightbox.settlement import synthetic
 
+from . import synthetic
 from .conftest import AS_OF
 
 

@@ -1,5 +1,6 @@
 """Synthetic partner reports at any scale, written set-based straight into the raw tables:
-for the settlement benchmark and the concurrency test. Deterministic in ``lines`` (no
+for the settlement benchmark (benchmarks/settlement.py), the concurrency test and the
+quality gates' test. Deterministic in ``lines`` (no
 randomness: every attribute is a hash of the line number), with a realistic mix of defects:
 unmatched lines, dismissed and held cases, fees above gross, non-positive gross, missing fx
 rates, unknown currencies, reversals, re-deliveries and rejected rows."""
