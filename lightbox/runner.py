@@ -4,6 +4,7 @@ creates or migrates whatever is missing."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -82,7 +83,8 @@ def _run_streaming(args: list[str], echo) -> tuple[int, str]:
         for line in proc.stdout:
             lines.append(line)
             if "lightbox-progress:" in line:
-                echo("    … " + line.split("lightbox-progress:", 1)[1].strip())
+                progress = line.split("lightbox-progress:", 1)[1].strip()
+                echo("    … " + re.sub(r"\s+\[[\w.]+\]\s+loc=\S+$", "", progress))  # Airflow's log suffix
     return proc.returncode, "".join(lines)
 
 

@@ -586,11 +586,12 @@ class SafeFetcher:
             result.fetched_at = datetime.now(timezone.utc)
             result.status = response.status_code
             result.final_url = url
-            result.headers = {k.lower(): v for k, v in response.headers.items()}
-            if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-                return response.headers["location"]
+            # from the raw pairs: httpx decodes each header through its charset detection otherwise
+            headers = result.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers.raw}
+            if response.status_code in REDIRECT_STATUSES and "location" in headers:
+                return headers["location"]
             if response.status_code in TRANSIENT_STATUSES:
-                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                retry_after = retry_after_seconds(headers.get("retry-after"))
                 if retry_after:
                     self.gate(host).hold_off(min(retry_after, self.config.max_retry_after))
                 raise _Transient(f"http_{response.status_code}", url[:200], retry_after)
@@ -598,7 +599,7 @@ class SafeFetcher:
                 raise FetchError(f"http_{response.status_code}", url[:200])
             if response.status_code >= 400:
                 return None  # the robots loader reads the status
-            declared = response.headers.get("content-length", "")
+            declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise FetchError("too_large", f"Content-Length {int(declared)} is over the {limit}-byte {kind} limit")
             chunks = []

@@ -207,3 +207,14 @@ def test_per_host_concurrency_holds(cfg):
         results = fetch_all(cfg, urls, per_host_concurrency=2, global_concurrency=16)
     assert all(r.ok for r in results)
     assert state["max"] <= 2
+
+
+def test_waiting_for_the_hosts_turn_is_not_the_requests_time(webs, cfg):
+    """Eight requests to one host, one at a time, 0.4 s apart, under a 1 s per-fetch limit:
+    the last one waits ~3 s for its turn, and still every one succeeds (the limit counts the
+    request, not the queue)."""
+    web, _ = webs
+    urls = [web.url("site.test", "/ok.html") + f"?n={i}" for i in range(8)]
+    results = fetch_all(cfg, urls, per_host_concurrency=1, per_host_delay=0.4, total_timeout=1.0, retries=0)
+    assert [r.error for r in results] == [None] * 8
+    assert all(r.request_seconds < 1.0 for r in results)
