@@ -33,8 +33,15 @@ class Airflow:
 
     def request(self, method: str, path: str, **kwargs) -> dict:
         for attempt in range(5):
-            with self._client() as c:
-                r = c.request(method, "/api/v2" + path, headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+            try:
+                with self._client() as c:
+                    r = c.request(method, "/api/v2" + path, headers={"Authorization": f"Bearer {self.token()}"},
+                                  **kwargs)
+            except httpx.TransportError:  # a busy machine: a timeout or a reset connection
+                if attempt == 4:
+                    raise
+                time.sleep(3)
+                continue
             if r.status_code == 401 and attempt == 0:  # expired: sign in again
                 self._token = None
                 continue

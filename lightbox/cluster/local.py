@@ -235,18 +235,53 @@ def group_pids(pgid: int) -> list[int]:
     return out
 
 
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def start_time(pid: int) -> int | None:
+    stat = _proc_stat(pid)
+    return int(stat[19]) if stat else None
 
 
-def _wait_groups(pgids: list[int], timeout: float) -> list[int]:
+def process_tree(pid: int, started: int | None = None) -> set[int]:
+    """``pid``, its process group and every descendant (Airflow runs each task in a process
+    group of its own, under the worker: a group signal alone would miss it). With ``started``
+    (the process's start time when it was launched), a live ``pid`` that started at another
+    time is someone else's (the number was reused): nothing is returned for it."""
+    if started is not None and pid_alive(pid) and start_time(pid) != started:
+        return set()
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _proc_stat(int(entry.name))
+            if stat and stat[0] not in ("Z", "X"):
+                children.setdefault(int(stat[1]), []).append(int(entry.name))
+    found, todo = set(), [pid, *group_pids(pid)]
+    while todo:
+        p = todo.pop()
+        if p not in found:
+            found.add(p)
+            todo.extend(children.get(p, []))
+    return {p for p in found if pid_alive(p)}
+
+
+def signal_tree(pids: set[int], sig: int) -> None:
+    for p in pids:
+        try:
+            os.kill(p, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def kill_tree(pid: int, started: int | None = None) -> set[int]:
+    """SIGKILL a service process and everything under it at once (a lost machine)."""
+    pids = process_tree(pid, started)
+    signal_tree(pids, signal.SIGKILL)
+    return pids
+
+
+def _wait_pids(pids: set[int], timeout: float) -> set[int]:
     deadline = time.monotonic() + timeout
-    left = list(pgids)
+    left = set(pids)
     while left and time.monotonic() < deadline:
-        left = [g for g in left if group_pids(g)]
+        left = {p for p in left if pid_alive(p)}
         if left:
             time.sleep(0.3)
     return left
@@ -379,7 +414,7 @@ def _save_state(root: Path, state: dict) -> None:
 def running_processes(state: dict | None) -> dict[str, int]:
     if not state:
         return {}
-    return {name: p["pid"] for name, p in state.get("processes", {}).items() if group_pids(p["pid"]) or pid_alive(p["pid"])}
+    return {name: p["pid"] for name, p in state.get("processes", {}).items() if process_tree(p["pid"], p.get("started"))}
 
 
 # ---------------------------------------------------------------------------- up / down / status
@@ -442,7 +477,8 @@ def _start(root: Path, state: dict, secrets: dict[str, str], timeout: float, ech
                                         start_new_session=True, user=user, cwd=str(root))
                 log.close()
                 started[inst.name] = (inst, proc)
-                state["processes"][inst.name] = {"pid": proc.pid, "service": inst.service.name,
+                state["processes"][inst.name] = {"pid": proc.pid, "started": start_time(proc.pid),
+                                                 "service": inst.service.name,
                                                  "one_shot": inst.service.one_shot, "log": str(root / "logs" / f"{inst.name}.log")}
                 _save_state(root, state)
                 echo(f"  started {inst.name} (pid {proc.pid})")
@@ -490,14 +526,18 @@ def down(root: Path | None = None, purge: bool = False, timeout: float = 40, ech
         stages = [app, [n for n, p in procs.items() if p["service"] in ("redis", "s3")],
                   [n for n, p in procs.items() if p["service"] == "postgres"]]
         for names in stages:
-            pgids = [procs[n]["pid"] for n in names]
+            trees = {n: process_tree(procs[n]["pid"], procs[n].get("started")) for n in names}
             for n in names:
-                # postgres: SIGINT is its fast shutdown (SIGTERM waits for clients to leave)
-                _signal_group(procs[n]["pid"], signal.SIGINT if procs[n]["service"] == "postgres" else signal.SIGTERM)
-            left = _wait_groups(pgids, timeout)
-            for pgid in left:
-                _signal_group(pgid, signal.SIGKILL)
-            _wait_groups(left, 10)
+                if procs[n]["service"] == "postgres":
+                    # SIGINT is its fast shutdown (SIGTERM waits for clients to leave); the
+                    # postmaster stops its own children
+                    signal_tree({procs[n]["pid"]}, signal.SIGINT)
+                else:
+                    signal_tree(trees[n], signal.SIGTERM)
+            everything = set().union(*trees.values()) if trees else set()
+            left = _wait_pids(everything, timeout)
+            signal_tree(left, signal.SIGKILL)
+            _wait_pids(left, 10)
             stopped.extend(names)
         for n in stopped:
             echo(f"  stopped {n}")
@@ -519,7 +559,7 @@ def status(root: Path | None = None) -> dict:
     by_name = {i.name: i for i in instances(state["workers"])}
     for name, proc in state["processes"].items():
         inst = by_name[name]
-        alive = pid_alive(proc["pid"])
+        alive = bool(process_tree(proc["pid"], proc.get("started")))
         if inst.service.one_shot:
             services[name] = "done" if not alive else "running"
             continue

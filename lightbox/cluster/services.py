@@ -216,6 +216,7 @@ SERVICES: tuple[Service, ...] = (
         health=Health("http", port="inspector", path="/healthz"),
         depends_on=AFTER_INIT,
         publish=("inspector",),
+        volumes=SHARED_VOLUMES,  # it shows the photos of the landing folder
     ),
     Service(
         # Great Expectations Data Docs (the quality_report DAG writes them to <home>/docs)

@@ -70,7 +70,7 @@ def cluster():
     finally:
         c.stop()
         leftovers = [n for n, p in (local.load_state(c.root) or {}).get("processes", {}).items()
-                     if local.group_pids(p["pid"])]
+                     if local.process_tree(p["pid"], p.get("started"))]
         shutil.rmtree(home, ignore_errors=True)
         assert not leftovers, f"processes left running: {leftovers}"
 
@@ -163,8 +163,8 @@ def test_a_worker_killed_mid_sweep_costs_a_retry_not_data(cluster):
             break
         for ti in api.task_instances("infringement_sweep", run_id):
             if ti["task_id"].startswith("crawl_") and ti["state"] == "running" and ti.get("hostname") in WORKERS:
-                pid = local.load_state(cluster.root)["processes"][ti["hostname"]]["pid"]
-                os.killpg(pid, 9)  # the worker and the task it runs, at once, like a lost machine
+                proc = local.load_state(cluster.root)["processes"][ti["hostname"]]
+                local.kill_tree(proc["pid"], proc["started"])  # the worker and the task it runs, at once, like a lost machine
                 killed = (ti["hostname"], ti["task_id"], ti["map_index"])
                 break
         else:
