@@ -1,4 +1,5 @@
--- Every inspector decision, from the landing folder and from the inspector app.
+-- Every inspector decision, from the landing folder and from the inspector app, with when it
+-- reached the warehouse (the app writes its decisions there as they are made).
 with
 
 landing as (
@@ -17,7 +18,8 @@ final as (
         decision,
         reason,
         decided_at,
-        decision_source
+        decision_source,
+        arrived_at
     from landing
     union all
     select
@@ -27,7 +29,8 @@ final as (
         decision,
         reason,
         decided_at,
-        decision_source
+        decision_source,
+        decided_at as arrived_at
     from app
 )
 

@@ -1,7 +1,17 @@
+-- Inspector decisions delivered through the landing folder.
+-- Incremental (dbt_project.yml): a build reads only the rows that arrived since the last one;
+-- a newer version of a key replaces the old one.
+{{ config(
+    materialized='incremental',
+    unique_key='inspection_id',
+    indexes=[{'columns': ['inspection_id'], 'unique': true}, {'columns': ['arrived_at']}, {'columns': ['photo_id']}]
+) }}
+
 with
 
 source as (
     select * from {{ source('marketplace', 'inspections') }}
+    where {{ arrived_since('_arrived_at') }}
 ),
 
 final as (
@@ -12,7 +22,8 @@ final as (
         decision,
         reason,
         decided_at,
-        'landing' as decision_source
+        'landing' as decision_source,
+        _arrived_at as arrived_at
     from source
 )
 

@@ -1,7 +1,17 @@
+-- Marketplace photos, current version per photo.
+-- Incremental (dbt_project.yml): a build reads only the rows that arrived since the last one;
+-- a newer version of a key replaces the old one.
+{{ config(
+    materialized='incremental',
+    unique_key='photo_id',
+    indexes=[{'columns': ['photo_id'], 'unique': true}, {'columns': ['arrived_at']}, {'columns': ['owner_id']}]
+) }}
+
 with
 
 source as (
     select * from {{ source('marketplace', 'photos') }}
+    where {{ arrived_since('_arrived_at') }}
 ),
 
 final as (

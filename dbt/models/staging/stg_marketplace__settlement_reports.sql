@@ -1,7 +1,17 @@
+-- Partner settlement report lines, current version per line.
+-- Incremental (dbt_project.yml): a build reads only the rows that arrived since the last one;
+-- a newer version of a key replaces the old one.
+{{ config(
+    materialized='incremental',
+    unique_key='report_line_id',
+    indexes=[{'columns': ['report_line_id'], 'unique': true}, {'columns': ['arrived_at']}]
+) }}
+
 with
 
 source as (
     select * from {{ source('marketplace', 'settlement_reports') }}
+    where {{ arrived_since('_arrived_at') }}
 ),
 
 final as (
@@ -16,7 +26,8 @@ final as (
         gross_amount,
         partner_fee,
         currency,
-        collected_at
+        collected_at,
+        _arrived_at as arrived_at
     from source
 )
 

@@ -1,9 +1,8 @@
 -- One row per sale with its USD value at the sale date's rate. Incremental: a build only
--- reads sales that arrived since the last one.
+-- reads sales that arrived since the last one, and those still without their photo or rate.
 {{ config(
     materialized='incremental',
     unique_key='sale_id',
-    on_schema_change='append_new_columns',
     indexes=[{'columns': ['sale_id'], 'unique': true}, {'columns': ['arrived_at']}]
 ) }}
 
@@ -11,12 +10,13 @@ with
 
 sales as (
     select * from {{ ref('stg_marketplace__sales') }}
-    {% if is_incremental() and execute %}
-        {#- a constant, not a subquery: the planner then reads only the new rows by index -#}
-        {%- set last_arrival = run_query(
-            "select coalesce(max(arrived_at), '-infinity'::timestamptz)::text from " ~ this
-        ).columns[0].values()[0] %}
-        where arrived_at > '{{ last_arrival }}'::timestamptz
+    where {{ arrived_since('arrived_at') }}
+    {% if is_incremental() %}
+        -- built before their photo or their day's rate arrived: built again
+        or sale_id in (
+            select built.sale_id from {{ this }} as built
+            where built.photographer_id is null or built.amount_usd is null
+        )
     {% endif %}
 ),
 

@@ -4,6 +4,7 @@ with
 
 funnel as (
     select * from {{ ref('int_photos_funnel_staged') }}
+    where not is_deleted
 ),
 
 final as (
