@@ -209,3 +209,17 @@ def test_unknown_region_codes_are_quarantined(conn, landing):
     assert rows(conn, "select event_id, region from raw.region_consents") == [("e2", "eu")]
     [reason] = quarantined(conn).values()
     assert "mars" in reason and "LIGHTBOX_REGIONS" in reason
+
+
+def test_photo_url_passes_no_scheme_through_unchecked(landing, lightbox_home, tmp_path):
+    from lightbox.landing.media import MediaError, photo_url
+
+    (landing / "images").mkdir()
+    (landing / "images" / "a.jpg").write_bytes(b"x")
+    assert photo_url("images/a.jpg") == f"file://{(landing / 'images' / 'a.jpg').resolve()}"
+    assert photo_url("https://cdn.example.com/a.jpg") == "https://cdn.example.com/a.jpg"
+    (landing / "images" / "out.jpg").symlink_to(tmp_path / "elsewhere.jpg")
+    for bad in ("file:///etc/passwd", "gopher://x/y", "javascript:alert(1)", "../a.jpg", "images/out.jpg",
+                f"file://{landing}/../x.jpg"):
+        with pytest.raises(MediaError):
+            photo_url(bad)
