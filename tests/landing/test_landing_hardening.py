@@ -142,6 +142,17 @@ def test_amounts_out_of_the_contract_range_are_quarantined(conn, landing, amount
     assert reason.startswith("sales.amount")
 
 
+def test_a_partner_line_beyond_numeric_18_4_is_quarantined(conn, landing):
+    line = {"partner": "pixsy", "report_id": "R1", "line_id": "L1", "gross_amount": "1e30", "currency": "USD",
+            "partner_fee": "0", "collected_at": T}
+    reversal = {**line, "line_id": "L2", "gross_amount": "-30.00", "partner_fee": "-9.00"}
+    write(landing, "settlement_reports", "r.csv", csv_text("settlement_reports", line, reversal))
+    ingest_folder(landing)
+    assert rows(conn, "select line_id from raw.settlement_reports") == [("L2",)]  # a reversal is signed
+    [reason] = quarantined(conn).values()
+    assert reason.startswith("settlement_reports.gross_amount") and "out of range" in reason
+
+
 def test_the_raw_gate_survives_what_used_to_crash_it(conn, landing, lightbox_home):
     from datetime import datetime, timezone
 
