@@ -15,7 +15,8 @@ from lightbox.config import settings
 
 # (label, SQL) pairs for the summary; a table that does not exist yet is left out.
 SUMMARY_QUERIES = [
-    ("landing files loaded", "raw.landing_files", "select count(*) from raw.landing_files where status <> 'skipped'"),
+    ("landing files loaded", "raw.landing_files",
+     "select count(*) from raw.landing_files where status in ('loaded', 'empty', 'quarantined')"),
     ("landing rows loaded", "raw.landing_files", "select coalesce(sum(rows_loaded), 0) from raw.landing_files"),
     ("landing rows quarantined", "raw.quarantine", "select count(*) from raw.quarantine"),
     ("model versions (champion)", "licensing.model_versions",

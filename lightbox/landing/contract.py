@@ -26,12 +26,16 @@ class Range:
     positive: bool = False
 
 
-# Money: numeric(18,4), never negative (a refund is not a sale).
+# Money: numeric(18,4). A sale is never negative (a refund is not a sale); a partner's line
+# may be (a reversal), which settlement judges.
 MONEY = Range("0", "99999999999999.9999", 4)
+SIGNED_MONEY = Range("-99999999999999.9999", "99999999999999.9999", 4)
 # Exchange rates: US dollars per unit, numeric(18,12), above zero.
 RATE = Range("0", "999999", 12, positive=True)
-# Camera settings: measurements above zero, numeric(18,8).
-MEASURE = Range("0", "1000000", 8, positive=True)
+# Camera settings as the camera wrote them, numeric(18,8): implausible values (an aperture of
+# 0, a negative exposure) load and are the quality suites' business; only what no reader can
+# hold is out of range.
+MEASURE = Range("-9999999999.99999999", "9999999999.99999999", 8)
 PIXELS = Range("1", "1000000")
 
 
@@ -123,7 +127,7 @@ SOURCES: dict[str, Source] = {
                 _c("camera_model"),
                 _c("focal_length_mm", "numeric", range_=MEASURE),
                 _c("aperture", "numeric", range_=MEASURE),
-                _c("iso", "int", range_=Range("1", "10000000")),
+                _c("iso", "int"),
                 _c("exposure_s", "numeric", range_=MEASURE),
                 _c("has_people", "bool"),
                 _c("has_property", "bool"),
@@ -208,9 +212,9 @@ SOURCES: dict[str, Source] = {
                 _c("case_ref"),
                 _c("photo_id", "id"),
                 _c("infringer_domain"),
-                _c("gross_amount", "numeric", True, range_=MONEY),
+                _c("gross_amount", "numeric", True, range_=SIGNED_MONEY),
                 _c("currency", "currency", True),
-                _c("partner_fee", "numeric", True, range_=MONEY),
+                _c("partner_fee", "numeric", True, range_=SIGNED_MONEY),
                 _c("collected_at", TS, True),
             ),
         ),

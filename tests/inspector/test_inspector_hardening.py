@@ -183,3 +183,42 @@ def test_the_compose_file_runs_the_app_as_its_login_role():
     env = compose["services"]["inspector"]["environment"]
     assert env["LIGHTBOX_INSPECTOR_DATABASE_URL"].startswith("postgresql://lightbox_inspector:")
     assert "lightbox db start" in " ".join(compose["services"]["airflow-init"]["command"])
+
+
+def test_the_served_app_ignores_x_forwarded_for_from_a_local_client(db_url, conn, tmp_path):
+    """Through uvicorn as ``lightbox inspector serve`` runs it: a local client that claims a new
+    address with every guess is still one address."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from lightbox.inspector.pool import inspector_url
+
+    accounts.add_inspector(conn, "alice", PASSWORD)
+    port = 18530
+    env = {**os.environ, "LIGHTBOX_INSPECTOR_DATABASE_URL": inspector_url(db_url), "LIGHTBOX_HOME": str(tmp_path)}
+    env.pop("LIGHTBOX_TRUSTED_PROXIES", None)
+    server = subprocess.Popen([sys.executable, "-m", "lightbox.cli", "inspector", "serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the app did not start"
+            time.sleep(0.3)
+        statuses = [
+            httpx.post(f"http://127.0.0.1:{port}/api/login", json={"name": "alice", "password": "wrong password"},
+                       headers={"X-Forwarded-For": f"203.0.113.{i}"}, timeout=30).status_code
+            for i in range(6)
+        ]
+        assert statuses == [401] * 5 + [429]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

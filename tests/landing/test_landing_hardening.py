@@ -142,6 +142,17 @@ def test_amounts_out_of_the_contract_range_are_quarantined(conn, landing, amount
     assert reason.startswith("sales.amount")
 
 
+def test_a_partner_line_beyond_numeric_18_4_is_quarantined(conn, landing):
+    line = {"partner": "pixsy", "report_id": "R1", "line_id": "L1", "gross_amount": "1e30", "currency": "USD",
+            "partner_fee": "0", "collected_at": T}
+    reversal = {**line, "line_id": "L2", "gross_amount": "-30.00", "partner_fee": "-9.00"}
+    write(landing, "settlement_reports", "r.csv", csv_text("settlement_reports", line, reversal))
+    ingest_folder(landing)
+    assert rows(conn, "select line_id from raw.settlement_reports") == [("L2",)]  # a reversal is signed
+    [reason] = quarantined(conn).values()
+    assert reason.startswith("settlement_reports.gross_amount") and "out of range" in reason
+
+
 def test_the_raw_gate_survives_what_used_to_crash_it(conn, landing, lightbox_home):
     from datetime import datetime, timezone
 
@@ -209,3 +220,17 @@ def test_unknown_region_codes_are_quarantined(conn, landing):
     assert rows(conn, "select event_id, region from raw.region_consents") == [("e2", "eu")]
     [reason] = quarantined(conn).values()
     assert "mars" in reason and "LIGHTBOX_REGIONS" in reason
+
+
+def test_photo_url_passes_no_scheme_through_unchecked(landing, lightbox_home, tmp_path):
+    from lightbox.landing.media import MediaError, photo_url
+
+    (landing / "images").mkdir()
+    (landing / "images" / "a.jpg").write_bytes(b"x")
+    assert photo_url("images/a.jpg") == f"file://{(landing / 'images' / 'a.jpg').resolve()}"
+    assert photo_url("https://cdn.example.com/a.jpg") == "https://cdn.example.com/a.jpg"
+    (landing / "images" / "out.jpg").symlink_to(tmp_path / "elsewhere.jpg")
+    for bad in ("file:///etc/passwd", "gopher://x/y", "javascript:alert(1)", "../a.jpg", "images/out.jpg",
+                f"file://{landing}/../x.jpg"):
+        with pytest.raises(MediaError):
+            photo_url(bad)
