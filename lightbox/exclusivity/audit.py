@@ -185,11 +185,18 @@ class MatchContext:
                         union
                         select user_id, lower(trim(username)) from raw.users_history where username is not null
                     )
-                    select p.photo_id, p.owner_id, p.uploaded_at, coalesce(e.since, p.uploaded_at),
+                    select p.photo_id, p.owner_id, p.uploaded_at,
+                           -- since when the one rule protects it: support's change, the
+                           -- first version flagged exclusive, or the upload (owner default)
+                           case x.exclusive_source
+                               when 'support_change' then x.changed_at
+                               else coalesce(e.since, p.uploaded_at)
+                           end,
                            u.username,
                            coalesce((select array_agg(distinct n.username) from names as n where n.user_id = p.owner_id), '{}')
                     from raw.photos as p
                     join wanted using (photo_id)
+                    left join licensing.photo_exclusivity as x using (photo_id)
                     left join exclusive_since as e using (photo_id)
                     left join raw.users as u on u.user_id = p.owner_id
                     """,

@@ -26,8 +26,7 @@ from datetime import datetime
 from psycopg2.extras import Json
 
 from lightbox.infringement import cases
-
-HOLD_REASON = cases.HOLD_PREFIX
+from lightbox.infringement.cases import HOLD_PREFIX
 
 
 def _lock(cur) -> None:
@@ -62,7 +61,7 @@ def apply_holds(conn, as_of: datetime) -> dict:
             last = {r[0]: {"event": r[1], "event_id": r[2], "paused_cases": r[3] or {}} for r in cur.fetchall()}
 
             for photo_id, hold in sorted(held.items()):
-                reason = f"{HOLD_REASON}: photo {photo_id} is also listed on {', '.join(sorted(hold['sites']))} (violation {', '.join(map(str, hold['violation_ids']))})"
+                reason = f"{HOLD_PREFIX}: photo {photo_id} is also listed on {', '.join(sorted(hold['sites']))} (violation {', '.join(map(str, hold['violation_ids']))})"
                 held_matches += cases.hold_matches(cur, photo_id)
                 newly_paused = cases.pause_for_hold(cur, [photo_id], reason, as_of)
                 paused_total += len(newly_paused)
@@ -91,7 +90,7 @@ def apply_holds(conn, as_of: datetime) -> dict:
                 restored = {}
                 for case_id in cases.hold_paused_cases(cur, photo_id):
                     status = previous["paused_cases"].get(case_id, "open")
-                    cases.set_case_status(cur, case_id, status, f"{HOLD_REASON} lifted: every violation of photo {photo_id} dismissed", as_of)
+                    cases.set_case_status(cur, case_id, status, f"{HOLD_PREFIX} lifted: every violation of photo {photo_id} dismissed", as_of)
                     restored[case_id] = status
                 cases.release_matches(cur, photo_id)
                 cur.execute(
