@@ -462,12 +462,9 @@ class ShardCrawler:
             found = await asyncio.to_thread(discover, result.body, base, content_type)
         else:
             found = discover(result.body, base, content_type)
-        if row["depth"] < row["max_depth"]:
-            for link in found.links:
-                self._add_link(link, row)
         waits = []
         deferred = False
-        for image_url, how in found.images.items():
+        for image_url, how in found.images.items():  # before the links: <a href=x.jpg><img src=x.jpg> is an image
             self.writer.refs.append((self.sweep_id, row["url"], image_url, how))
             key = registrable_domain(host_of(image_url))
             if shard_of(key, self.n_shards) == self.shard:
@@ -475,6 +472,9 @@ class ShardCrawler:
             else:
                 deferred = True
                 self._defer_image(image_url, key, row)
+        if row["depth"] < row["max_depth"]:
+            for link in found.links:
+                self._add_link(link, row)
         # the page's slot is free already: waiting for its images holds nothing but its body
         matched = any(await asyncio.gather(*waits)) if waits else False
         body_uri = None
@@ -530,18 +530,20 @@ class ShardCrawler:
         future = self.images.get(image_url)
         if future is None:
             future = self.images[image_url] = asyncio.get_running_loop().create_future()
+            key = registrable_domain(host_of(image_url))
+            row = {
+                "url": image_url, "kind": "image", "host": host_of(image_url), "site": page["site"],
+                "shard_key": key, "shard": self.shard, "seed_url": page["seed_url"], "depth": page["depth"],
+                "max_depth": page["max_depth"], "priority": page["priority"], "source": "image",
+                "reported_by": page.get("reported_by"), "discovered_from": page["url"], "attempts": 0,
+            }
             if image_url not in self.known:
                 self.known.add(image_url)
-                key = registrable_domain(host_of(image_url))
-                row = {
-                    "url": image_url, "kind": "image", "host": host_of(image_url), "site": page["site"],
-                    "shard_key": key, "shard": self.shard, "seed_url": page["seed_url"], "depth": page["depth"],
-                    "max_depth": page["max_depth"], "priority": page["priority"], "source": "image",
-                    "reported_by": page.get("reported_by"), "discovered_from": page["url"], "attempts": 0,
-                }
                 self.writer.insert(row)
-                self.outstanding += 1
-                self._enqueue(row)
+            # else: a URL already in the frontier as a page (linked before it was shown): it is
+            # fetched as an image all the same, and its frontier row tells the last outcome
+            self.outstanding += 1
+            self._enqueue(row)
         return asyncio.shield(future)
 
     def _resolve_image(self, url: str, matched: bool) -> None:

@@ -155,3 +155,30 @@ def test_declared_charsets_and_duplicate_spellings(conn, lightbox_home, monkeypa
         assert web.hits_for("jp.test", "/a.jpg") == 1
         assert web.hits_for("jp.test", "/~joe.jpg") + web.hits_for("jp.test", "/%7Ejoe.jpg") == 1
         assert web.hits_for("jp.test", "/b.html") == 1
+
+
+class Counting:
+    def __init__(self):
+        self.seen: list[int] = []
+
+    def match(self, data: bytes) -> list:
+        self.seen.append(len(data))
+        return []
+
+
+@pytest.mark.timeout(300)
+def test_an_image_that_was_linked_before_it_was_shown_is_still_matched(conn, lightbox_home, monkeypatch):
+    """``/`` links to ``/full.jpg`` (so the frontier knows it as a page) before ``/a.html``
+    shows it: it is fetched as an image and handed to the matcher, and the sweep ends."""
+    monkeypatch.setenv("LIGHTBOX_CRAWL_RESOLVE", "links.test=127.0.0.1")
+    image = jpeg((64, 48), shade=77)
+    with LocalWeb("127.0.0.1") as web:
+        web.route("links.test", "/", Response(200, b'<html><a href="/full.jpg">full</a><a href="/a.html">a</a></html>'))
+        web.route("links.test", "/a.html", Response(200, b'<html><a href="/full.jpg"><img src="/full.jpg"></a></html>'))
+        web.route("links.test", "/full.jpg", Response(200, image, content_type="image/jpeg"))
+        seed(conn, web.url("links.test", "/"))
+        matcher = Counting()
+        sweep.run_sweep(AS_OF, matcher=matcher, config=CrawlConfig(per_host_delay=0.0),
+                        limits=ShardLimits(hash_in_processes=False), catalog=False, max_shards=1)
+        assert len(image) in matcher.seen
+        assert frontier(conn)["http://links.test/a.html"][0] == "fetched"
