@@ -43,6 +43,7 @@ ANALYSE_PIXELS = 1_500_000  # noise and blockiness: on at most this many pixels 
 NOISE_BLOCK = 32  # native pixels per noise block
 TOP_SHARE = 0.15  # share of tiles, the most detailed, on which focus is judged
 MIN_TILES = 4
+MAX_TILES = 32  # a 24-megapixel photo has ~1,400 tiles: its top 32 are plenty
 NOISE_PERCENTILE = 10  # of the block sigmas: the flattest blocks
 LAPLACIAN_NOISE_GAIN = 20.0  # var(4-neighbour Laplacian of white noise) / sigma^2 = 16 + 4 * 1
 SHARP_RATIO = -0.75  # 0.5*ln(E_s / E_2s) at or above this: detail is present at scale s (measured, docs/aiscan.md)
@@ -130,7 +131,7 @@ def _decode_luma(data: bytes, reduce: int):
     try:
         if img.format == "JPEG":
             img.draft("L", (max(1, width // reduce), max(1, height // reduce)))
-            img = img.convert("L")
+            img = img.convert("L") if img.mode != "L" else img  # convert("L") of an L image is a copy
         else:
             img = img.convert("L")
             if reduce > 1:
@@ -195,7 +196,7 @@ def pixel_features(data: bytes, reduce: int = 1) -> dict[str, float]:
     h, w = luma8.shape  # the whole frame stays uint8: only samples and tiles become float
 
     # exposure: the histogram of the whole frame
-    hist = np.bincount(luma8.ravel(), minlength=256).astype(np.float64)
+    hist = cv2.calcHist([luma8], [0], None, [256], [0, 256]).ravel().astype(np.float64)  # np.bincount: 10x slower
     cdf = np.cumsum(hist) / hist.sum()
     pct = lambda q: float(np.searchsorted(cdf, q) / 255.0)  # noqa: E731
     levels = np.arange(256.0)
@@ -223,7 +224,7 @@ def pixel_features(data: bytes, reduce: int = 1) -> dict[str, float]:
     gx = cv2.Sobel(quarter, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(quarter, cv2.CV_32F, 0, 1, ksize=3)
     detail = _block_means(np.abs(gx) + np.abs(gy), t // 4).ravel()
-    k = min(len(detail), max(MIN_TILES, int(round(TOP_SHARE * len(detail)))))
+    k = min(len(detail), MAX_TILES, max(MIN_TILES, int(round(TOP_SHARE * len(detail)))))
     chosen = np.argsort(-detail)[:k]
     energy = np.zeros(3)
     for idx in chosen:

@@ -11,7 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_db)
 
     p = subparsers.add_parser("seed", help="write a deterministic sample marketplace into the landing folder")
-    p.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    p.add_argument("--scale", choices=["small", "medium", "large", "aiscan"], default="small",
+                   help="aiscan: the AI scan's evaluation marketplace (degraded sample photos, known Bayes-optimal AUC)")
     p.add_argument("--out", help="landing folder to write (default: LIGHTBOX_LANDING)")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.set_defaults(func=cmd_seed)
@@ -72,7 +73,13 @@ def cmd_seed(args) -> int:
     from lightbox.seed import generate
 
     out = args.out or str(settings().landing)
-    summary = generate(out, scale=args.scale, seed=args.seed)
+    if args.scale == "aiscan":
+        from lightbox.seed.aiscan import generate_aiscan
+
+        manifest = generate_aiscan(out, seed=args.seed)
+        summary = {k: v for k, v in manifest.items() if k != "photos"} | {"manifest": f"{out}/_aiscan.json"}
+    else:
+        summary = generate(out, scale=args.scale, seed=args.seed)
     for key, value in summary.items():
         print(f"{key}: {value}")
     return 0

@@ -111,6 +111,10 @@ def test_eligibility_and_routing(scanned_market, db_url):
     dark_texts = [r["text"] for r in reasons["a_dark"]]
     assert any("dark" in t or "black" in t or "blurry" in t or "detail" in t for t in dark_texts), dark_texts
     assert any(r["kind"] == "model" and r["feature"].startswith("px_") for r in reasons["a_blur"])
+    # the measured defect, named in an inspector's words
+    assert any(r["kind"] == "defect" and "out of focus" in r["text"] for r in reasons["a_blur"]), reasons["a_blur"]
+    assert any(r["kind"] == "defect" and "underexposed" in r["text"] for r in reasons["a_dark"]), reasons["a_dark"]
+    assert not any("out of focus" in r["text"] or "underexposed" in r["text"] for r in reasons["a_good"])
     assert any("model release" in r["text"] for r in reasons["a_people"])
     assert any("property release" in r["text"] for r in reasons["a_prop"])
     assert any("removed" in r["text"] for r in reasons["removed_during"])

@@ -24,6 +24,14 @@ def test_train_registers_promotes_and_reports(history_market, lightbox_home):
     assert m["p_suitable"]["roc_auc"] > m["baselines"]["logistic_metadata"]["roc_auc"] + 0.1
     assert m["pixel_lift_roc_auc"] > 0.1
     assert m["p_sale"].get("roc_auc") is not None or "prior" in m["p_sale"].get("note", "")
+    # routing by the configured target: the threshold recorded with the model passes at least
+    # 97% of the accepted photos of the calibration slice, and what it removes is reported
+    routing = m["routing"]
+    assert routing["pass_accepted"] == 0.97 and "97%" in routing["target"]
+    assert routing["calibration_slice"]["accepted_passed"] >= 0.97
+    assert routing["test"]["rejected_removed"] > 0
+    model = registry.load_model(result.artifact_uri)
+    assert model.threshold == routing["threshold"] > 0
     base = result.artifact_uri.rsplit("/", 1)[0]
     assert base.startswith(registry.models_base(result.version))
     for name in ("model.json", "metrics.json", "report.html", "roc.png", "calibration.png", "importance.png"):
@@ -60,6 +68,20 @@ def test_too_few_labels_is_a_clear_error(market, lightbox_home):
     market.decide("p1", "accepted", TRAIN_AS_OF.replace(year=2025, month=2))
     with pytest.raises(train.InsufficientData):
         train.train(market.conn, TRAIN_AS_OF)
+
+
+def test_routing_threshold_meets_the_target_on_the_slice_it_is_chosen_on():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for n in (7, 50, 333):
+        p = rng.uniform(0, 1, n)
+        for target in (0.9, 0.97, 1.0):
+            t = train.routing_threshold(p, target)
+            assert (p >= t).mean() >= target
+            assert (p > t).mean() < target or t == p.max()  # the highest such threshold
+    report = train.routing_report(np.array([1, 1, 0, 0, 0]), np.array([0.9, 0.6, 0.5, 0.2, 0.1]), 0.55)
+    assert report["accepted_passed"] == 1.0 and report["rejected_removed"] == 1.0
 
 
 def test_metrics_helpers():
