@@ -4,9 +4,11 @@ discrepancies or a double-entry ledger → photographer credits → a summary pe
 Four steps, each one transaction, each idempotent and safe to rerun after a crash at any
 point (what ``settlement_reconcile`` runs as tasks):
 
-1. ``match_lines``: match every current line of ``raw.settlement_reports`` to a case, validate
-   it, split it (partner fee, photographer share, platform residue, in its currency and USD),
-   and rebuild ``settlement.line_matches`` and ``settlement.discrepancies``.
+1. ``match_lines``: match the current lines of ``raw.settlement_reports`` to cases, validate
+   them, split them (partner fee, photographer share, platform residue, in their currency and
+   USD), and update ``settlement.line_matches`` and ``settlement.discrepancies``. Only the
+   lines that are new, delivered again, or whose case, hold or rate changed are evaluated
+   (every line on the first run: docs/settlement.md).
 2. ``post_ledger``: one ledger transaction per reconcilable line not yet posted (reversals as
    new transactions referencing the reversed one). ``unique (partner, report_id, line_id)``
    on ``settlement.transactions`` makes a second posting impossible.
