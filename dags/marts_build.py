@@ -8,11 +8,22 @@ finance, the licensing team, enforcement and auditors, each model followed by it
 **Inputs.** `raw.*`, `licensing.*`, `infringement.*`, `exclusivity.*`, `settlement.*`,
 `replication.*` (dbt sources in `dbt/models/staging/_sources.yml`).
 
-**Outputs.** Schemas `staging`, `intermediate`, `marts` (tables, one incremental:
-`marts.sales_facts`). Emits the Asset `lightbox.marts`.
+**Outputs.** Schemas `staging`, `intermediate`, `marts`. Emits the Asset `lightbox.marts`.
+Incremental (only what arrived since the last run is read, rows replaced by key): the staging
+of photos, sales, inspections and settlement lines, `int_photos_funnel_staged` and
+`marts.sales_facts`; the rest are views, or tables of small aggregates rebuilt every run.
 
-**Idempotency key.** The models themselves: every run rebuilds tables from their inputs
-(`sales_facts` merges on `sale_id`).
+**Idempotency key.** The models' unique keys (delete+insert by key): a rerun replaces the same
+rows. Trigger with `{"full_refresh": true}` to rebuild every incremental model from scratch
+(after a change of its columns: dbt stops such a model until then).
+
+**Why every model task runs `dbt build --select <model>`.** Cosmos renders one task per model
+and cannot select "only what changed upstream": dbt's `state:modified` and
+`source_status:fresher` selectors need the previous run's artifacts, which Cosmos's per-task
+temporary project copies do not keep. It is cheap all the same: an incremental model's task
+reads only the rows that arrived since its last build, and views cost nothing to recreate;
+the tests run whole (uniqueness on a table is a whole-table check by nature) on indexed keys.
+See docs/marts.md for the measured cost of a day.
 
 **Triage notes.** Cosmos renders one task per model (`dbt build`: run, then test): a failing test
 stops every model downstream of it. Rerun a model locally with
@@ -24,7 +35,7 @@ import sys
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
@@ -48,6 +59,8 @@ UPSTREAM = (
     default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "dbt", "marts"],
     doc_md=__doc__,
+    params={"full_refresh": Param(False, type="boolean",
+                                  description="Rebuild the incremental models from scratch (dbt --full-refresh).")},
 )
 def marts_build():
     @task
@@ -78,7 +91,7 @@ def marts_build():
             emit_datasets=False,
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},
         default_args=run_context.DEFAULT_ARGS,
     )
 

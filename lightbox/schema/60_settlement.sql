@@ -153,6 +153,12 @@ create unlogged table if not exists settlement.lines_to_post (
     line_id text not null,
     primary key (partner, report_id, line_id)
 );
+-- The landing files (raw.settlement_reports_history._file_id) whose lines line_matches has
+-- evaluated: a run evaluates the lines of the other files, committed since, whatever their
+-- arrival time says.
+create unlogged table if not exists settlement.evaluated_files (
+    file_id bigint primary key
+);
 -- Reports whose summary is out of date (filled by match_lines, post_ledger and
 -- credit_photographers, emptied by summarise_reports).
 create table if not exists settlement.summary_queue (
@@ -258,6 +264,17 @@ create table if not exists settlement.report_summaries (
     summarised_at timestamptz not null,
     primary key (partner, report_id)
 );
+
+-- Posted transactions not yet credited (filled by post_ledger in the posting's transaction,
+-- emptied by credit_photographers in the crediting's): what crediting reads instead of every
+-- transaction. Transactions posted before this queue existed and never credited join it here.
+create table if not exists settlement.txns_to_credit (
+    txn_id bigint primary key
+);
+insert into settlement.txns_to_credit
+select t.txn_id from settlement.transactions as t
+where not exists (select 1 from settlement.credits as c where c.txn_id = t.txn_id)
+on conflict do nothing;
 
 -- Posted money is never changed: corrections are new (reversal) transactions.
 create or replace function settlement.reject_change() returns trigger

@@ -4,9 +4,11 @@ discrepancies or a double-entry ledger → photographer credits → a summary pe
 Four steps, each one transaction, each idempotent and safe to rerun after a crash at any
 point (what ``settlement_reconcile`` runs as tasks):
 
-1. ``match_lines``: match every current line of ``raw.settlement_reports`` to a case, validate
-   it, split it (partner fee, photographer share, platform residue, in its currency and USD),
-   and rebuild ``settlement.line_matches`` and ``settlement.discrepancies``.
+1. ``match_lines``: match the current lines of ``raw.settlement_reports`` to cases, validate
+   them, split them (partner fee, photographer share, platform residue, in their currency and
+   USD), and update ``settlement.line_matches`` and ``settlement.discrepancies``. Only the
+   lines that are new, delivered again, or whose case, hold or rate changed are evaluated
+   (every line on the first run: docs/settlement.md).
 2. ``post_ledger``: one ledger transaction per reconcilable line not yet posted (reversals as
    new transactions referencing the reversed one). ``unique (partner, report_id, line_id)``
    on ``settlement.transactions`` makes a second posting impossible.
@@ -31,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from lightbox import db
-from lightbox.settlement.domains import refresh_registrable_domains
+from lightbox.settlement.domains import refresh_registrable_domains, registrable_domain
 from lightbox.settlement.money import known_currencies, minor_units
 
 log = logging.getLogger(__name__)
@@ -444,14 +446,15 @@ where true /*AND d*/ and not exists (
 """
 
 
-def refresh_currencies(cur) -> int:
-    """Minor units (from babel) of every currency the reports use that is a known code."""
-    cur.execute(
+def refresh_currencies(cur, *, scoped: bool = False) -> int:
+    """Minor units (from babel) of every currency the reports use that is a known code
+    (``scoped``: of the lines in temp table _keys)."""
+    cur.execute(_scoped(
         """
         select distinct upper(btrim(currency)) from raw.settlement_reports as r
         where not exists (select 1 from settlement.currencies as c where c.currency = upper(btrim(r.currency)))
-        """
-    )
+        /*AND r*/
+        """, scoped))
     rows = []
     for (code,) in cur.fetchall():
         if code and code in known_currencies():
@@ -564,10 +567,9 @@ create temp table _keys (
 ) on commit drop;
 
 insert into _keys
-select partner, report_id, line_id
-from raw.settlement_reports as r
-full join settlement.line_matches as m using (partner, report_id, line_id)
-where r.partner is null or m.partner is null or (r._file_id, r._line) is distinct from (m.source_file_id, m.source_line);
+select distinct h.partner, h.report_id, h.line_id
+from _new_files as f
+inner join raw.settlement_reports_history as h on h._file_id = f.file_id;
 
 insert into _keys
 select m.partner, m.report_id, m.line_id
@@ -640,6 +642,22 @@ on conflict do nothing;
 analyze _keys;
 """
 
+# Landing files not evaluated yet: the distinct file ids of the history (read off its index,
+# one probe per file) that settlement.evaluated_files does not list.
+_NEW_FILES = """
+create temp table _new_files on commit drop as
+with recursive files as (
+    select min(_file_id) as file_id from raw.settlement_reports_history
+    union all
+    select (select min(h._file_id) from raw.settlement_reports_history as h where h._file_id > f.file_id)
+    from files as f
+    where f.file_id is not null
+)
+select f.file_id from files as f
+where f.file_id is not null
+  and not exists (select 1 from settlement.evaluated_files as e where e.file_id = f.file_id)
+"""
+
 _QUEUE_ALL = """
 insert into settlement.summary_queue (partner, report_id)
 select partner, report_id from settlement.line_matches
@@ -661,6 +679,29 @@ insert into settlement.summary_queue (partner, report_id)
 select distinct partner, report_id from _keys
 on conflict do nothing
 """
+
+
+def _refresh_domains_of_keys(cur) -> int:
+    """settlement.registrable_domains for the domains of the lines in _keys and of the changed
+    cases (what refresh_registrable_domains does for every line and case)."""
+    cur.execute(
+        """
+        select distinct d.domain from (
+            select lower(btrim(r.infringer_domain)) as domain
+            from raw.settlement_reports as r inner join _keys using (partner, report_id, line_id)
+            union
+            select lower(btrim(c.infringer_domain))
+            from infringement.cases as c inner join _changed_inputs as x on x.kind = 'case' and x.key = c.case_id
+        ) as d
+        where d.domain is not null and d.domain <> ''
+          and not exists (select 1 from settlement.registrable_domains as r where r.domain = d.domain)
+        """
+    )
+    rows = [(domain, registrable_domain(domain)) for (domain,) in cur.fetchall()]
+    for row in rows:
+        cur.execute("insert into settlement.registrable_domains (domain, registrable) values (%s, %s) "
+                    "on conflict do nothing", row)
+    return len(rows)
 
 
 @contextmanager
@@ -709,8 +750,6 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
         cur.execute("set local work_mem = '512MB'")
         cur.execute("set temp_buffers = '512MB'")  # _disc, before its first use
         _lock(cur, lock)
-        domains = refresh_registrable_domains(cur)
-        currencies = refresh_currencies(cur)
         rejected = refresh_rejected_lines(cur, landing)
         cur.execute(_INPUTS)
         cur.execute(
@@ -718,11 +757,18 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
         )
         stored, evaluated_before = cur.fetchone()
         incremental = not full and evaluated_before and stored == version
+        if not incremental:
+            cur.execute("truncate settlement.evaluated_files")
+        cur.execute(_NEW_FILES)
         if incremental:
             cur.execute(_KEYS)
             cur.execute("select count(*) from _keys")
             (evaluated,) = cur.fetchone()
+            domains = _refresh_domains_of_keys(cur) if evaluated else 0
+            currencies = refresh_currencies(cur, scoped=True) if evaluated else 0
         else:
+            domains = refresh_registrable_domains(cur)
+            currencies = refresh_currencies(cur)
             # every line: line_matches is working state, not a public record
             cur.execute("truncate settlement.line_matches, settlement.lines_to_post")
             cur.execute(
@@ -754,6 +800,7 @@ def match_lines(as_of: datetime, *, share=None, url: str | None = None, landing:
             evaluated, reconcilable, discrepancies = cur.fetchone()
         else:
             reconcilable = discrepancies = 0
+        cur.execute("insert into settlement.evaluated_files select file_id from _new_files")
         cur.execute("select count(*), count(*) filter (where is_posted) from settlement.line_matches")
         lines, posted = cur.fetchone()
     result = {
@@ -832,6 +879,10 @@ queued as (
     select distinct partner, report_id from posted
     on conflict do nothing
     returning 1
+),
+to_credit as (
+    insert into settlement.txns_to_credit (txn_id)
+    select txn_id from posted
 )
 select (select count(*) from posted), (select count(*) from entries), (select count(*) from done),
     (select count(*) from queued)
@@ -859,7 +910,10 @@ def post_ledger(as_of: datetime, *, url: str | None = None, lock: bool = True) -
 # ------------------------------------------------------------------- credit_photographers
 
 _CREDIT = """
-with credited as (
+with queued_txns as (
+    delete from settlement.txns_to_credit returning txn_id
+),
+credited as (
 insert into settlement.credits (
     photographer_id, case_id, amount, currency, amount_usd, credited_at, source,
     partner, report_id, line_id, txn_id
@@ -867,7 +921,8 @@ insert into settlement.credits (
 select
     t.photographer_id, t.case_id, t.photographer_amount, t.currency, t.photographer_usd, %(as_of)s,
     t.partner || '/' || t.report_id || '/' || t.line_id, t.partner, t.report_id, t.line_id, t.txn_id
-from settlement.transactions as t
+from queued_txns as q
+inner join settlement.transactions as t on t.txn_id = q.txn_id
 where not exists (select 1 from settlement.credits as c where c.txn_id = t.txn_id)
 order by t.txn_id
 on conflict do nothing
