@@ -77,3 +77,34 @@ def test_up_leaves_no_process_behind(db_url, airflow_metadata, tmp_path, how):
         if up.poll() is None:
             up.kill()
         log.close()
+
+
+TREE = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a stubborn worker that ignores SIGTERM
+if sys.argv[1:] == ["service"]:
+    subprocess.Popen([sys.executable, __file__, "worker"], start_new_session=True)  # left the group
+    subprocess.Popen([sys.executable, __file__, "worker"])
+while True:
+    time.sleep(0.2)
+"""
+
+
+def test_the_supervisor_stops_workers_that_ignore_sigterm_or_left_the_group(tmp_path):
+    """The shape of the orphans issue 15 found (a service's forked workers outliving it),
+    made deterministic: a service whose workers ignore SIGTERM, one in a session of its own."""
+    from lightbox.commands.up import Supervisor
+
+    marker = uuid.uuid4().hex
+    script = tmp_path / "tree.py"
+    script.write_text(TREE)
+    supervisor = Supervisor({**os.environ, "LIGHTBOX_UP_TEST": marker}, tmp_path)
+    supervisor.start("service", [sys.executable, str(script), "service"])
+    try:
+        assert _wait_until(lambda: len(_stack(marker)) == 3, 60)
+        supervisor.track()
+        supervisor.stop(grace_s=2)
+        assert _stack(marker) == []
+    finally:
+        for p in _stack(marker):
+            p.kill()

@@ -4,8 +4,9 @@ logged in as the app's own role, never as a superuser.
 The login role is ``lightbox_inspector`` (a member of ``inspector_app``; both created by the
 schema, its password set by ``lightbox db start`` from ``LIGHTBOX_INSPECTOR_DB_PASSWORD``).
 ``LIGHTBOX_INSPECTOR_DATABASE_URL`` names it explicitly (the cluster); otherwise the app takes
-the warehouse URL with that user. A connection whose user is a superuser or bypasses
-row-level security is refused: ``reset role`` would undo any ``set role``.
+the warehouse URL with that user. A connection whose user is (or may become) a superuser, a
+role that bypasses row-level security, or the owner of the queue is refused: ``reset role``
+would undo any ``set role``, and owners are not subject to row-level security.
 
 Each checkout presents the request's session to the database
 (``set_config('lightbox.session', <sha256 of the cookie's token>)``): the row-level security
@@ -79,14 +80,23 @@ class ConnectionPool:
 
         conn = psycopg2.connect(self.url, application_name="lightbox-inspector")
         with conn.cursor() as cur:
-            cur.execute("select current_user, rolsuper or rolbypassrls from pg_roles where rolname = current_user")
+            # Refused: a login that is, or may become, a superuser, a role that bypasses
+            # row-level security, or the owner of the queue (owners are not subject to it).
+            cur.execute(
+                """select current_user,
+                          exists (select 1 from pg_roles r
+                                   where (r.rolsuper or r.rolbypassrls) and pg_has_role(current_user, r.oid, 'member'))
+                          or coalesce(pg_has_role(current_user, (select relowner from pg_class
+                                  where oid = to_regclass('licensing.review_queue')), 'member'), false)"""
+            )
             user, privileged = cur.fetchone()
         conn.commit()
         if privileged:
             conn.close()
             raise UnsafeDatabaseRole(
-                f"the inspector app refuses to run as {user!r}, a superuser or a role that bypasses row-level "
-                f"security: connect as {LOGIN_ROLE} (LIGHTBOX_INSPECTOR_DATABASE_URL)"
+                f"the inspector app refuses to run as {user!r}: it is (or may become) a superuser, a role that "
+                f"bypasses row-level security, or the queue's owner; connect as {LOGIN_ROLE} "
+                "(LIGHTBOX_INSPECTOR_DATABASE_URL)"
             )
         # Autocommit: each queue operation is one atomic statement string, one round trip.
         conn.autocommit = True

@@ -36,7 +36,11 @@ def _range_check(label: str, bounds: Range | None, show) -> Callable[[str], str]
     high = Decimal(bounds.high) if bounds.high is not None else None
     span = f"{'above' if bounds.positive else 'from'} {bounds.low} to {bounds.high}" if low is not None else f"up to {high}"
 
-    def check(v: str) -> str:
+    low_f = float(low) if low is not None else float("-inf")
+    high_f = float(high) if high is not None else float("inf")
+    margin = 1e-6 * max(1.0, abs(low_f) if low is not None else 0.0, abs(high_f) if high is not None else 0.0)
+
+    def exact(v: str) -> str:
         d = Decimal(v)
         if (low is not None and (d < low or (bounds.positive and d == low))) or (high is not None and d > high):
             raise RowError(f"{label}: {show(v)} is out of range ({span})")
@@ -46,6 +50,20 @@ def _range_check(label: str, bounds: Range | None, show) -> Callable[[str], str]
             if exponent + trailing < -bounds.places:
                 raise RowError(f"{label}: {show(v)} has more than {bounds.places} decimal places")
         return v
+
+    def check(v: str) -> str:
+        # The common case, a plain decimal well inside the range, without Decimal: the
+        # places from the digits, the range from a float with a margin; else exactly.
+        if len(v) > 30 or "e" in v or "E" in v:
+            return exact(v)
+        if bounds.places is not None:
+            fraction = v.partition(".")[2]
+            if len(fraction) > bounds.places and len(fraction.rstrip("0")) > bounds.places:
+                raise RowError(f"{label}: {show(v)} has more than {bounds.places} decimal places")
+        f = float(v)
+        if low_f + margin < f < high_f - margin and not (bounds.positive and f <= low_f + margin):
+            return v
+        return exact(v)
 
     return check
 
@@ -86,8 +104,11 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
         from lightbox.landing.media import image_path_problem
 
         roots = settings().media_roots
+        plain = re.compile(r"^(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9_][A-Za-z0-9_.\-/]*$", re.ASCII)
 
         def check_media(v: str) -> str:
+            if plain.match(v):  # the common case: a plain landing path, no '.' or '..' segment
+                return v
             problem = image_path_problem(v, roots)
             if problem:
                 raise RowError(f"{label}: {show(v)}: {problem}")
@@ -118,11 +139,15 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
         return check_bool
     in_range = _range_check(label, column.range, show)
     if kind == "int":
+        int_low = int(column.range.low) if column.range and column.range.low is not None else -(10**18)
+        int_high = int(column.range.high) if column.range and column.range.high is not None else 10**18
 
         def check_int(v: str) -> str:
             if not _INT.match(v):
                 raise RowError(f"{label}: {show(v)} is not a whole number")
-            return in_range(v)
+            if column.range is not None and not int_low <= int(v) <= int_high:
+                raise RowError(f"{label}: {show(v)} is out of range ({column.range.low} to {column.range.high})")
+            return v
 
         return check_int
     if kind == "numeric":
@@ -146,10 +171,11 @@ def _checker(source: Source, column: Column) -> Callable[[str], str]:
                 raise RowError(f"{label}: {show(v)} is not a valid date and time") from None
             if abs(moment.utcoffset()) >= _MAX_OFFSET:
                 raise RowError(f"{label}: {show(v)} has an offset beyond ±15:59")
-            try:  # readers downstream (Python) hold years 1-9999 in UTC
-                moment.astimezone(timezone.utc)
-            except OverflowError:
-                raise RowError(f"{label}: {show(v)} is out of range (years 1-9999 in UTC)") from None
+            if moment.year in (1, 9999):  # readers downstream (Python) hold years 1-9999 in UTC
+                try:
+                    moment.astimezone(timezone.utc)
+                except OverflowError:
+                    raise RowError(f"{label}: {show(v)} is out of range (years 1-9999 in UTC)") from None
             return v
 
         return check_timestamp
