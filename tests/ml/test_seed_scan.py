@@ -49,3 +49,10 @@ def test_scan_matches_the_seed_expectations(db_url, landing, lightbox_home, tmp_
     assert queued and all(scored[pid][0] == "under_review" for pid in queued)
     assert all(any(r["kind"] == "model" for r in scored[pid][1]) for pid in queued)
     assert summary.failures == len(failed)
+    # the routing target removes some photos, and says which defect it measured
+    not_suitable = [pid for pid, (decision, _) in scored.items() if decision == "not_suitable"]
+    assert not_suitable
+    defects = [r["text"] for pid in not_suitable for r in scored[pid][1] if r["kind"] == "defect"]
+    assert len(defects) >= len(not_suitable) // 2, defects
+    named = ("out of focus", "noise", "underexposed", "overexposed", "clipped", "crushed", "resolution", "upscaled", "JPEG")
+    assert all(any(word in text for word in named) for text in defects)
