@@ -188,3 +188,23 @@ def test_a_worker_killed_mid_sweep_costs_a_retry_not_data(cluster):
         cur.execute("select count(*) - count(distinct (photo_id, infringer_domain)) from infringement.cases")
         assert cur.fetchone()[0] == 0
     conn.close()
+
+
+def test_the_inspector_app_logs_in_with_its_own_role(cluster):
+    """The inspector service's URL is a login role that can act only as inspector_app: it
+    reads the review queue and cannot read the ledger."""
+    state = local.load_state(cluster.root)
+    env = local.environment_of(local.Instance("inspector", local.table.service("inspector")),
+                               local.tokens(cluster.root, state["ports"], cluster.landing),
+                               local.variables(local.load_secrets(cluster.root)))
+    conn = psycopg2.connect(env["LIGHTBOX_INSPECTOR_DATABASE_URL"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select rolsuper from pg_roles where rolname = current_user")
+        assert cur.fetchone() == (False,)
+        cur.execute("set role inspector_app")
+        cur.execute("select count(*) from licensing.review_queue")
+        assert cur.fetchone()[0] >= 0  # allowed
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("select count(*) from settlement.ledger")
+    conn.close()
