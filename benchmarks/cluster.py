@@ -115,6 +115,8 @@ def run_once(n_workers: int, args, port: int) -> dict:
             value = xcom.get("value") or {}
             if isinstance(value, str):
                 value = json.loads(value)
+            if isinstance(value, dict) and "__data__" in value:  # serde's envelope
+                value = value["__data__"]
             pages += value.get("pages_fetched", 0)
             images += value.get("images_fetched", 0)
         starts = [dt.datetime.fromisoformat(ti["start_date"]) for ti in tis if ti.get("start_date")]

@@ -1,0 +1,1 @@
+.venv/bin/python benchmarks/cluster.py --hosts 64 --pages 640 --images 1280 --workers 1,2,4 > benchmarks/results/cluster.jsonl   # a fresh local cluster (lightbox cluster up --free-ports) per worker count, concurrency 1 per worker; machine: 2 vCPUs shared with six other engineers' suites (load average ~20-25 during the run)
