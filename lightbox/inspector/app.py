@@ -34,9 +34,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from lightbox.inspector import pool
+from lightbox.inspector import pool, routes_api, routes_pages, routes_public
 from lightbox.inspector import queue as q
-from lightbox.inspector import routes_api, routes_pages, routes_public
 from lightbox.inspector.security import (
     CsrfRefused,
     LoginRequired,

@@ -11,7 +11,12 @@ from pydantic import BaseModel, Field
 from lightbox.inspector import accounts
 from lightbox.inspector import queue as q
 from lightbox.inspector.routes_public import SessionOut
-from lightbox.inspector.security import SESSION_COOKIE, connection, current_session, require_csrf_header
+from lightbox.inspector.security import (
+    SESSION_COOKIE,
+    connection,
+    current_session,
+    require_csrf_header,
+)
 
 router = APIRouter(prefix="/api", dependencies=[Depends(current_session)])
 WRITE = [Depends(require_csrf_header)]

@@ -13,7 +13,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from lightbox.inspector import accounts, images
 from lightbox.inspector import queue as q
 from lightbox.inspector.routes_public import NOTICES
-from lightbox.inspector.security import SESSION_COOKIE, check_form_csrf, connection, current_session
+from lightbox.inspector.security import (
+    SESSION_COOKIE,
+    check_form_csrf,
+    connection,
+    current_session,
+)
 
 log = logging.getLogger(__name__)
 

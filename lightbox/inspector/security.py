@@ -28,12 +28,12 @@ LOGIN_CSRF_COOKIE = "lb_login_csrf"
 DEVICE_COOKIE = "lb_device"
 TOO_MANY = "Too many failed sign-ins: wait a few minutes and try again."
 
-_CSP = ("default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'").encode()
+_CSP = (b"default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; form-action 'self'; "
+        b"base-uri 'none'; frame-ancestors 'none'")
 # Swagger UI (the API docs page) loads its script and style from a CDN.
-_CSP_DOCS = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-             "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'").encode()
+_CSP_DOCS = (b"default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+             b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+             b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'")
 
 
 class SecurityHeaders:

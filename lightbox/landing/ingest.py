@@ -1,7 +1,8 @@
 """The landing loader: every new landing file into ``raw.*`` exactly once, set-based.
 
-A file is keyed by the SHA-256 of its bytes (whatever its name): a file already in
-``raw.landing_files`` is skipped. Each new file is loaded in ONE transaction:
+A file is keyed by its source and the SHA-256 of its bytes (whatever its name): a file
+already recorded in ``raw.landing_files`` for that source is skipped (a ``failed`` one is
+retried). Each new file is loaded in ONE transaction:
 
 1. stream the CSV (never the whole file in memory), validate each row
    (``lightbox.landing.validate``), and COPY the good rows straight into ``raw.<s>_history``
@@ -11,8 +12,11 @@ A file is keyed by the SHA-256 of its bytes (whatever its name): a file already 
    tie, the later file, then the later line);
 3. record the file with its counts: rows in the file = loaded + quarantined.
 
-A crash anywhere rolls the file back whole, so a rerun loads it again from scratch: nothing
-is loaded twice, nothing is lost.
+Every file ends in exactly one recorded state: ``loaded``, ``empty``, ``quarantined`` (the
+whole file, with the reason), ``failed`` (anything PostgreSQL refused or any other error:
+the file is rolled back whole, recorded with the error, and retried by the next run; the
+files after it load all the same) or ``ignored`` (a CSV outside the contract's folders,
+logged). Nothing is loaded twice, nothing is lost, no file blocks another.
 """
 from __future__ import annotations
 

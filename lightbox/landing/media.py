@@ -157,7 +157,9 @@ def read_photo_bytes(
     FileNotFoundError, MediaError (a ValueError) or the safe fetcher's FetchError."""
     url = photo_url(image_path, landing, roots)
     if url.startswith(("http://", "https://")):
-        from lightbox.crawl.fetch import fetch_bytes  # the crawler's rules: public addresses only
+        from lightbox.crawl.fetch import (
+            fetch_bytes,  # the crawler's rules: public addresses only
+        )
 
         data = fetch_bytes(url, max_bytes=max_bytes)
     elif url.startswith("file://"):

@@ -225,7 +225,11 @@ def test_the_served_app_ignores_x_forwarded_for_from_a_local_client(db_url, conn
 
 
 def test_the_app_refuses_a_login_that_may_become_the_superuser_or_owns_the_queue(db_url, conn):
-    from lightbox.inspector.pool import ConnectionPool, UnsafeDatabaseRole, inspector_url
+    from lightbox.inspector.pool import (
+        ConnectionPool,
+        UnsafeDatabaseRole,
+        inspector_url,
+    )
 
     name = f"lbt_member_{uuid.uuid4().hex[:8]}"
     with conn.cursor() as cur:

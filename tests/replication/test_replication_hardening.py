@@ -6,11 +6,11 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from replication_helpers import at, jpeg_bytes
+from test_sync import held, sync
 
 from lightbox.config import Region
 from lightbox.replication.whereis import where_is
-from replication_helpers import at, jpeg_bytes
-from test_sync import held, sync
 
 
 @pytest.fixture
