@@ -24,6 +24,8 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,8 +79,6 @@ def run_once(n_workers: int, args, port: int) -> dict:
         "LIGHTBOX_CRAWL_RESOLVE": ",".join(f"h{i:03d}-bench.test=127.0.0.1" for i in range(args.hosts)),
         "AIRFLOW_USE_JOB_SCHEDULE": "False", "AIRFLOW_WORKER_CONCURRENCY": "1",
     })
-    import subprocess
-
     try:
         up = subprocess.run([sys.executable, "-m", "lightbox.cli", "cluster", "up", "--workers", str(n_workers),
                              "--free-ports", "--dir", str(root)], env=env_up, capture_output=True, text=True)
@@ -137,6 +137,7 @@ def run_once(n_workers: int, args, port: int) -> dict:
             if key.startswith(local.STRIPPED_PREFIXES):
                 os.environ.pop(key)
         local.down(root, purge=True, echo=lambda *_: None)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> int:
