@@ -32,14 +32,7 @@ def whole_table_raw_photos(conn, as_of):
     from lightbox.quality import suites as s
 
     since = as_of - timedelta(days=s.RECENT_DAYS)
-    df = s.query(conn, """
-        select p.photo_id, p.owner_id, p.category, p.keywords, greatest(p.width, p.height)::float8 as max_side,
-            p.uploaded_at >= %(since)s as is_recent,
-            case when u.user_id is null then 'photo ' || p.photo_id || ' belongs to unknown user ' || p.owner_id end
-                as unknown_owner
-        from raw.photos as p left join raw.users as u on u.user_id = p.owner_id
-        where p.deleted_at is null
-    """, {"since": since})
+    df = s.query(conn, s.PHOTO_ROWS, {"since": since})
     today = s.raw_photos(conn, as_of)  # the same expectations
     return replace(today, frame=df)
 

@@ -137,6 +137,17 @@ def raw_sales(conn, as_of: datetime) -> Check:
     ], ("sale_id",))
 
 
+# The rows raw_photos validates: undeleted photos with their owner's problem, if any.
+PHOTO_ROWS = """
+        select p.photo_id, p.owner_id, p.category, p.keywords, greatest(p.width, p.height)::float8 as max_side,
+            p.uploaded_at >= %(since)s as is_recent,
+            case when u.user_id is null then 'photo ' || p.photo_id || ' belongs to unknown user ' || p.owner_id end
+                as unknown_owner
+        from raw.photos as p left join raw.users as u on u.user_id = p.owner_id
+        where p.deleted_at is null
+"""
+
+
 @suite("raw_photos", "raw", WARNING, "raw.photos")
 def raw_photos(conn, as_of: datetime) -> Check:
     """Photos: unique ids, every photo of a known user, and recent uploads distributed like
@@ -145,13 +156,7 @@ def raw_photos(conn, as_of: datetime) -> Check:
     photo, those that PostgreSQL finds breaking a whole-table rule (unknown owner, size out
     of range): not a frame of every photo."""
     params = {"since": as_of - timedelta(days=RECENT_DAYS), "min_side": MIN_SIDE, "max_side": MAX_SIDE}
-    df = query(conn, """
-        select p.photo_id, p.owner_id, p.category, p.keywords, greatest(p.width, p.height)::float8 as max_side,
-            p.uploaded_at >= %(since)s as is_recent,
-            case when u.user_id is null then 'photo ' || p.photo_id || ' belongs to unknown user ' || p.owner_id end
-                as unknown_owner
-        from raw.photos as p left join raw.users as u on u.user_id = p.owner_id
-        where p.deleted_at is null
+    df = query(conn, PHOTO_ROWS + """
           and (p.uploaded_at >= %(since)s or u.user_id is null
                or not greatest(p.width, p.height) between %(min_side)s and %(max_side)s)
     """, params)
