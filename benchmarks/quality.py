@@ -1,13 +1,15 @@
 """Benchmark of the quality report on a large warehouse: `quality_report` (every suite of
-every stage, then Data Docs) with the suites over large tables validated in PostgreSQL (GX SQL
-datasource: the default) against the same suites with their rows loaded into pandas frames
-first (LIGHTBOX_QUALITY_ENGINE=pandas: how every suite ran before, the baseline), in the same
-run on the same database; and the largest such suite (raw_photos) alone.
+every stage, then Data Docs) as it is, against the same report with the previous raw_photos
+suite (every photo loaded into a pandas frame: the baseline, defined here), in the same run
+on the same database; and the raw_photos suite alone, both ways.
 
-    .venv/bin/python benchmarks/quality.py --landing /tmp/lightbox-bench-marts/landing-large
+Today's raw_photos loads only the recent uploads (what its distribution checks are about)
+and the photos PostgreSQL finds breaking a whole-table rule.
 
-Loads the landing folder (a `lightbox seed --scale large` folder, e.g. the one
-benchmarks/marts.py generated) into a fresh database, or uses --url as it is.
+    .venv/bin/python benchmarks/quality.py --url postgresql://…/bench_marts_large
+
+Uses --url as it is (e.g. the database `benchmarks/marts.py --keep` leaves), or loads
+--landing (a `lightbox seed --scale large` folder) into a fresh database.
 """
 from __future__ import annotations
 
@@ -16,20 +18,23 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, fresh_database  # noqa: E402
 
-AS_OF = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 
-def timed(engine: str, fn) -> float:
-    os.environ["LIGHTBOX_QUALITY_ENGINE"] = engine
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+def whole_table_raw_photos(conn, as_of):
+    """The baseline: raw_photos as it was, every photo in the frame."""
+    from lightbox.quality import suites as s
+
+    since = as_of - timedelta(days=s.RECENT_DAYS)
+    df = s.query(conn, s.PHOTO_ROWS, {"since": since})
+    today = s.raw_photos(conn, as_of)  # the same expectations
+    return replace(today, frame=df)
 
 
 def main() -> int:
@@ -48,19 +53,33 @@ def main() -> int:
         loaded = ingest_folder(Path(args.landing), url=url).summary()
         emit(step="data", rows_loaded=loaded["rows_loaded"])
     os.environ["LIGHTBOX_DATABASE_URL"] = url
+    from lightbox import db
+
+    with db.transaction(url) as conn, conn.cursor() as cur:  # as_of: the day after the newest upload
+        cur.execute("select date_trunc('day', max(uploaded_at)) + interval '1 day' from raw.photos")
+        as_of = cur.fetchone()[0] or datetime.now(timezone.utc)
+    emit(step="as_of", as_of=as_of.isoformat())
 
     from lightbox.quality.report import run_report
     from lightbox.quality.runner import run_suites
     from lightbox.quality.suites import SUITES
 
-    rows = {}
-    for engine in ("pandas", "sql"):
-        seconds = timed(engine, lambda: rows.setdefault(engine, run_suites([SUITES["raw_photos"]], f"bench-{engine}",
-                                                                          AS_OF, build_docs="none")[0].rows))
-        emit(figure="raw_photos_suite", engine=engine, seconds=round(seconds, 2), rows_checked=rows[engine])
-    report = {engine: timed(engine, lambda: run_report(f"bench-report-{engine}", AS_OF)) for engine in ("pandas", "sql")}
-    emit(figure="quality_report", before_pandas_s=round(report["pandas"], 1), after_sql_s=round(report["sql"], 1),
-         ratio_after_vs_before=round(report["sql"] / report["pandas"], 3))
+    today = SUITES["raw_photos"]
+    baseline = replace(today, build=whole_table_raw_photos)
+    for name, suite in (("before_whole_table", baseline), ("after_increment", today)):
+        started = time.perf_counter()
+        result = run_suites([suite], f"bench-{name}", as_of, build_docs="none")[0]
+        emit(figure="raw_photos_suite", version=name, seconds=round(time.perf_counter() - started, 2),
+             rows_in_frame=result.rows, success=result.success, failed_expectations=result.failed)
+    report = {}
+    for name, suite in (("before", baseline), ("after", today)):
+        SUITES["raw_photos"] = suite
+        started = time.perf_counter()
+        run_report(f"bench-report-{name}", as_of)
+        report[name] = time.perf_counter() - started
+    SUITES["raw_photos"] = today
+    emit(figure="quality_report", before_s=round(report["before"], 1), after_s=round(report["after"], 1),
+         ratio_after_vs_before=round(report["after"] / report["before"], 3))
     return 0
 
 

@@ -26,40 +26,6 @@ log = logging.getLogger(__name__)
 
 SITE = "lightbox"
 DATASOURCE = "lightbox"
-SQL_DATASOURCE = "lightbox_warehouse"
-# GX keeps "${...}" in its config file and reads the URL from the environment at run time:
-# no password is written into the project
-SQL_URL_VARIABLE = "LIGHTBOX_QUALITY_SQL_URL"
-
-
-def engine() -> str:
-    """Where a suite with a SQL query is validated: ``sql`` (in PostgreSQL, the default) or
-    ``pandas`` (its rows loaded into a frame first: the benchmark's baseline)."""
-    value = os.environ.get("LIGHTBOX_QUALITY_ENGINE", "sql").strip().lower()
-    if value not in ("sql", "pandas"):
-        raise ValueError(f"LIGHTBOX_QUALITY_ENGINE must be sql or pandas, got {value!r}")
-    return value
-
-
-def _sql_batch(context, suite, check):
-    """A GX query asset over the warehouse for ``check.sql`` (replaced each run: the query
-    carries the run's parameters)."""
-    from sqlalchemy.engine import make_url
-
-    from lightbox import db
-
-    params = db.connection_params(db.warehouse_url())
-    host, port = str(params["host"]), int(params["port"])
-    socket = host.startswith("/")  # the embedded server listens on a Unix socket only
-    os.environ[SQL_URL_VARIABLE] = make_url("postgresql+psycopg2://").set(
-        username=params["user"], password=params["password"] or None, database=params["dbname"],
-        host="localhost" if socket else host, port=port, query={"host": host} if socket else {},
-    ).render_as_string(hide_password=False)
-    source = context.data_sources.add_or_update_postgres(SQL_DATASOURCE, connection_string="${%s}" % SQL_URL_VARIABLE)
-    if suite.name in source.get_asset_names():
-        source.delete_asset(suite.name)
-    asset = source.add_query_asset(suite.name, query=check.sql)
-    return asset.add_batch_definition_whole_table("whole"), {}
 DOCS_URL = "http://localhost:8091/"  # where `lightbox up` serves the site
 
 
@@ -173,38 +139,20 @@ def _observed(result: dict):
     return None
 
 
-def _frame_batch(context, suite):
+def validate(context, suite, run_id: str, as_of: datetime, conn) -> tuple[SuiteResult, object]:
+    """Build the suite's frame, validate it, return the result and its GX store key."""
+    import great_expectations as gx
+
+    check = suite.build(conn, as_of)
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
     try:
         asset = source.get_asset(suite.name)
     except LookupError:
         asset = source.add_dataframe_asset(suite.name)
     if asset.batch_definitions:
-        return asset.batch_definitions[0]
-    return asset.add_batch_definition_whole_dataframe("whole")
-
-
-def _rows_checked(batch_parameters: dict, outcome) -> int:
-    if "dataframe" in batch_parameters:
-        return len(batch_parameters["dataframe"])
-    # validated in PostgreSQL: the rows GX counted
-    return max([(r.result or {}).get("element_count") or 0 for r in outcome.results] or [0])
-
-
-def validate(context, suite, run_id: str, as_of: datetime, conn) -> tuple[SuiteResult, object]:
-    """Build the suite's frame, validate it, return the result and its GX store key."""
-    import great_expectations as gx
-
-    check = suite.build(conn, as_of)
-    if check.sql is not None and engine() == "sql":
-        batch, batch_parameters = _sql_batch(context, suite, check)
+        batch = asset.batch_definitions[0]
     else:
-        frame = check.frame
-        if frame is None:
-            from lightbox.quality.suites import query
-
-            frame = query(conn, check.sql)
-        batch, batch_parameters = _frame_batch(context, suite), {"dataframe": frame}
+        batch = asset.add_batch_definition_whole_dataframe("whole")
     gx_suite = gx.ExpectationSuite(
         name=suite.name,
         expectations=check.expectations,
@@ -219,7 +167,7 @@ def validate(context, suite, run_id: str, as_of: datetime, conn) -> tuple[SuiteR
         result_format["unexpected_index_column_names"] = list(check.index_columns)
     run_at = datetime.now(timezone.utc)
     gx_run = gx.RunIdentifier(run_name=_safe(run_id), run_time=run_at)
-    outcome = definition.run(batch_parameters=batch_parameters, result_format=result_format, run_id=gx_run)
+    outcome = definition.run(batch_parameters={"dataframe": check.frame}, result_format=result_format, run_id=gx_run)
     failures = []
     rows = []
     for position, r in enumerate(outcome.results):
@@ -247,7 +195,7 @@ def validate(context, suite, run_id: str, as_of: datetime, conn) -> tuple[SuiteR
     result = SuiteResult(
         run_id=run_id, suite=suite.name, stage=suite.stage, severity=suite.severity, asset=suite.asset,
         success=bool(outcome.success), evaluated=len(outcome.results), failed=len(failures),
-        rows=_rows_checked(batch_parameters, outcome), run_at=run_at, failures=failures,
+        rows=len(check.frame), run_at=run_at, failures=failures,
     )
     result._rows = rows  # per-expectation rows, for record()
     return result, key

@@ -97,7 +97,8 @@ final as (
         scores.last_scored_at,
         queue.enqueued_at,
         decision_arrivals.last_decision_arrived_at,
-        sales.last_sale_arrived_at
+        sales.last_sale_arrived_at,
+        {{ built_at() }}
     from photos
     left join scores on photos.photo_id = scores.photo_id
     left join queue on photos.photo_id = queue.photo_id

@@ -23,7 +23,8 @@ final as (
         reason,
         decided_at,
         'landing' as decision_source,
-        _arrived_at as arrived_at
+        _arrived_at as arrived_at,
+        {{ built_at() }}
     from source
 )
 

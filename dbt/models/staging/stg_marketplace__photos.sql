@@ -32,7 +32,8 @@ final as (
         deleted_at,
         deleted_at is not null as is_deleted,
         updated_at,
-        _arrived_at as arrived_at
+        _arrived_at as arrived_at,
+        {{ built_at() }}
     from source
 )
 

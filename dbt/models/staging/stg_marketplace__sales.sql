@@ -22,7 +22,8 @@ final as (
         license_type,
         amount,
         currency,
-        _arrived_at as arrived_at
+        _arrived_at as arrived_at,
+        {{ built_at() }}
     from source
 )
 

@@ -27,7 +27,8 @@ final as (
         partner_fee,
         currency,
         collected_at,
-        _arrived_at as arrived_at
+        _arrived_at as arrived_at,
+        {{ built_at() }}
     from source
 )
 

@@ -41,7 +41,8 @@ final as (
         sales.amount,
         sales.currency,
         round(sales.amount * fx.usd_per_unit, 2) as amount_usd,
-        sales.arrived_at
+        sales.arrived_at,
+        {{ built_at() }}
     from sales
     left join photos on sales.photo_id = photos.photo_id
     left join fx
