@@ -87,6 +87,16 @@ def db_url(warehouse_template, monkeypatch) -> str:
 
 
 @pytest.fixture
+def scratch_db_url(warehouse_template) -> str:
+    """A second fresh warehouse database (for comparing a run with one from scratch); the
+    environment keeps pointing at ``db_url``."""
+    name = f"lbt_{uuid.uuid4().hex[:12]}"
+    url = _create_from_template(name)
+    yield url
+    _drop(name)
+
+
+@pytest.fixture
 def conn(db_url):
     """A psycopg2 connection (autocommit) to the test's fresh database."""
     connection = db.connect(db_url)

@@ -52,7 +52,7 @@ def test_every_long_running_service_has_a_health_check_and_waits_for_what_it_nee
             wanted = "service_completed_successfully" if spec[dep].get("restart") == "no" else "service_healthy"
             assert cond == {"condition": wanted}, (name, dep)
     # the inspector app logs in with its own role, not the warehouse owner
-    assert spec["inspector"]["environment"]["LIGHTBOX_INSPECTOR_DATABASE_URL"].startswith("postgresql://inspector_login:")
+    assert spec["inspector"]["environment"]["LIGHTBOX_INSPECTOR_DATABASE_URL"].startswith("postgresql://lightbox_inspector:")
     # Data Docs are served by a service, on the port the links use
     assert spec["data-docs"]["ports"] == ["8091:8091"]
 

@@ -18,11 +18,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lightbox import db
+from lightbox import db, schema
 from lightbox.config import settings
-
-INSPECTOR_LOGIN = "inspector_login"
-
 
 def bucket_names(env: dict[str, str] | None = None) -> list[str]:
     cfg = settings(env)
@@ -64,14 +61,15 @@ def write_passwords_file() -> Path:
 
 
 def create_inspector_login(password: str) -> None:
-    """A login role that may only ``set role inspector_app`` (the inspector app's grants)."""
-    with db.transaction() as conn, conn.cursor() as cur:
-        cur.execute("select 1 from pg_roles where rolname = %s", (INSPECTOR_LOGIN,))
-        verb = "alter" if cur.fetchone() else "create"
-        cur.execute(f"{verb} role {INSPECTOR_LOGIN} login noinherit password %s", (password,))
-        cur.execute(f"grant inspector_app to {INSPECTOR_LOGIN}")
-        cur.execute("select current_database()")
-        cur.execute(f'grant connect on database "{cur.fetchone()[0]}" to {INSPECTOR_LOGIN}')
+    """The inspector app's login role (``lightbox_inspector``, created by the schema) gets its
+    password: the same rule as ``lightbox db start``."""
+    from lightbox.inspector.pool import set_login_password
+
+    conn = db.connect(db.warehouse_url())
+    try:
+        set_login_password(conn, password)
+    finally:
+        conn.close()
 
 
 def init_airflow() -> None:
@@ -82,7 +80,7 @@ def init_airflow() -> None:
     airflow_home.mkdir(parents=True, exist_ok=True)
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], check=True)
-    db.apply_schema()
+    schema.apply_schema()
     create_inspector_login(os.environ["INSPECTOR_DB_PASSWORD"])
     write_passwords_file()
     from lightbox.marts import ensure_manifest

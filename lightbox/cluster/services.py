@@ -142,7 +142,7 @@ AIRFLOW_ENV = {
 INSPECTOR_ENV = {
     **LIGHTBOX_ENV,
     # its own login role, a member of inspector_app (lightbox/schema/80_inspector.sql)
-    "LIGHTBOX_INSPECTOR_DATABASE_URL": "postgresql://inspector_login:${INSPECTOR_DB_PASSWORD}@<postgres>/lightbox",
+    "LIGHTBOX_INSPECTOR_DATABASE_URL": "postgresql://lightbox_inspector:${INSPECTOR_DB_PASSWORD}@<postgres>/lightbox",
 }
 
 INFRA = {"postgres": "healthy", "redis": "healthy", "s3": "healthy"}

@@ -182,7 +182,10 @@ def test_the_compose_file_runs_the_app_as_its_login_role():
     compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
     env = compose["services"]["inspector"]["environment"]
     assert env["LIGHTBOX_INSPECTOR_DATABASE_URL"].startswith("postgresql://lightbox_inspector:")
-    assert "lightbox db start" in " ".join(compose["services"]["airflow-init"]["command"])
+    # the one-shot init applies the schema (which creates the role) and sets its password
+    init = compose["services"]["airflow-init"]
+    assert init["entrypoint"] == ["python", "-m", "lightbox.cluster.init", "airflow"]
+    assert "INSPECTOR_DB_PASSWORD" in init["environment"]
 
 
 def test_the_served_app_ignores_x_forwarded_for_from_a_local_client(db_url, conn, tmp_path):

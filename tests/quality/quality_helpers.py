@@ -10,6 +10,18 @@ AS_OF = datetime(2026, 10, 1, tzinfo=timezone.utc)
 _ids = itertools.count(1)
 
 
+def photo_bytes(n: int) -> bytes:
+    """A small real JPEG for clean photo ``n`` (replication copies only bytes that decode as an
+    image of the row's sha256)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def insert(conn, table: str, rows: list[dict], file_id: int = 1) -> None:
     with conn.cursor() as cur:
         for line, row in enumerate(rows, start=2):
@@ -44,7 +56,7 @@ def clean_raw(conn) -> dict:
             "uploaded_at": AS_OF - timedelta(days=120 - 2 * n) + timedelta(hours=n % 7),
             "title": f"photo {n}", "keywords": "sky;tree", "category": categories[n % 4],
             "width": 1024, "height": 768, "submitted_for_licensing": True, "removed_from_licensing": False,
-            "exclusive": False, "image_path": f"images/p{n:04d}.jpg", "sha256": hashlib.sha256(str(n).encode()).hexdigest(),
+            "exclusive": False, "image_path": f"images/p{n:04d}.jpg", "sha256": hashlib.sha256(photo_bytes(n)).hexdigest(),
             "updated_at": AS_OF - timedelta(days=120 - 2 * n),
         })
     for half in (photos[:30], photos[30:]):

@@ -23,14 +23,14 @@ def test_ledger_gate_passes_on_a_real_reconciliation(conn, db_url, lightbox_home
 
 
 def test_replication_gate_passes_after_a_real_sync(conn, landing, lightbox_home):
-    from quality_helpers import AS_OF, clean_raw
+    from quality_helpers import AS_OF, clean_raw, photo_bytes
 
     from lightbox.replication.sync import sync_region
 
     data = clean_raw(conn)
     (landing / "images").mkdir()
     for n, photo in enumerate(data["photos"]):
-        (landing / photo["image_path"]).write_bytes(str(n).encode())  # sha256 of the clean rows
+        (landing / photo["image_path"]).write_bytes(photo_bytes(n))  # the clean rows' sha256
     for region in ("eu", "cn"):
         sync_region(region, run_id="sync-1", at=AS_OF)
     with conn.cursor() as cur:

@@ -95,18 +95,8 @@ def _snapshot(cur) -> dict:
     return out
 
 
-@pytest.fixture
-def scratch_url(warehouse_template):
-    """A second fresh warehouse database, for the run from scratch."""
-    import conftest as root  # the top-level tests/conftest.py
-
-    name = f"lbt_{uuid.uuid4().hex[:12]}"
-    url = root._create_from_template(name)
-    yield url
-    root._drop(name)
-
-
-def test_incremental_runs_end_with_the_ledger_of_one_run_from_scratch(cur, db_url, scratch_url):
+def test_incremental_runs_end_with_the_ledger_of_one_run_from_scratch(cur, db_url, scratch_db_url):
+    scratch_url = scratch_db_url
     modes = []
     for day, load in enumerate(DAYS):
         load(cur)
