@@ -96,7 +96,8 @@ def _fit_calibrated(X: "np.ndarray", y: "np.ndarray", names: list[str], seed: in
 
     tr, va, ca, _ = train.time_split(len(y))
     booster = train.fit_lgbm(X[tr], y[tr], X[va], y[va], names, seed, 1)
-    return train.calibrate(Head(booster, float(y[tr].mean())), booster.predict(X[ca]), y[ca])
+    held = train.held_out(va, ca)
+    return train.calibrate(Head(booster, float(y[tr].mean())), booster.predict(X[held]), y[held])
 
 
 def bench_generated(args) -> None:
