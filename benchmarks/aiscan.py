@@ -88,7 +88,7 @@ def bench_pixels(library_dir: Path, repeats: int = 3) -> None:
              cost_ratio_vs_baseline=round(ms["native"] / ms["thumbnail_256"], 2))
 
 
-def _fit_calibrated(X: "np.ndarray", y: "np.ndarray", names: list[str], seed: int = 7):
+def _fit_calibrated(X, y, names: list[str], seed: int = 7):
     """LightGBM on the time split of ``X`` (oldest first), isotonic/Platt on its calibration
     slice, as ``ml.train`` does: the like-for-like fit for each feature set compared."""
     from ml import train
@@ -105,9 +105,9 @@ def bench_generated(args) -> None:
     ROC-AUC is known: train with ml.train, score the undecided photos with ml.score, compare
     with the answer key and with baselines fitted on the same decided photos."""
     import numpy as np
+    from _common import fresh_database
     from sklearn.metrics import roc_auc_score
 
-    from _common import fresh_database
     from lightbox import db
     from lightbox.seed.aiscan import cached_aiscan
     from ml import features as F

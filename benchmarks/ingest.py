@@ -24,8 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, fresh_database  # noqa: E402
 
 
-
-
 def naive_baseline(url: str, photos_csv: Path, limit: int) -> tuple[int, float]:
     """One INSERT per row (no validation at all: the baseline is only the write path)."""
     from lightbox import db

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, fresh_database  # noqa: E402
 
 
-
 def whole_table_raw_photos(conn, as_of):
     """The baseline: raw_photos as it was, every photo in the frame."""
     from lightbox.quality import suites as s

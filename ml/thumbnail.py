@@ -12,7 +12,6 @@ decoded raises :class:`PixelError` with a reason a person understands.
 """
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np

@@ -23,7 +23,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -253,10 +253,10 @@ def version_for(data: pd.DataFrame, pass_accepted: float | None = None) -> str:
 def train(conn, as_of, seed: int = 7, threads: int = 2, with_champion: bool = True) -> TrainResult:
     """Train, calibrate and evaluate a new version as the data stood at ``as_of``; store its
     artifact and report; register it in ``licensing.model_versions`` (not promoted)."""
-    from ml.registry import load_champion, register
-    from lightbox.objects import exists, join, put_bytes
-
     import time
+
+    from lightbox.objects import exists, join, put_bytes
+    from ml.registry import load_champion, register
 
     t0 = time.monotonic()
     data = labelled_dataset(conn, as_of, workers=threads)

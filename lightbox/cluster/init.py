@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from lightbox import db, schema
 from lightbox.config import settings
 
+
 def bucket_names(env: dict[str, str] | None = None) -> list[str]:
     cfg = settings(env)
     uris = [cfg.object_store, *(r.uri for r in cfg.regions)]

@@ -29,8 +29,8 @@ a synchronous wrapper for single fetches. Fetch failures are results with a reas
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import io
+import ipaddress
 import random
 import socket
 import time

@@ -297,13 +297,17 @@ class HammingIndex:
         rows = np.repeat(np.arange(len(q)), n)
         cols = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
         keep = ~np.isin(rows, over)
-        qs.append(rows[keep]); es.append(out_e[rows[keep], cols[keep]]); ds.append(out_d[rows[keep], cols[keep]])
+        qs.append(rows[keep])
+        es.append(out_e[rows[keep], cols[keep]])
+        ds.append(out_d[rows[keep], cols[keep]])
         if len(over):  # crowded queries (clustered data): redo them with room for all
             e2, d2, c2 = _mih_numba.search(q[over], np.uint64(radius), shifts, keymasks, chunkmasks, radii, masks,
                                            n_masks, offsets, hsorted, order, int(counts.max()))
             rows2 = np.repeat(np.arange(len(over)), c2)
             cols2 = np.arange(int(c2.sum())) - np.repeat(np.cumsum(c2) - c2, c2)
-            qs.append(over[rows2]); es.append(e2[rows2, cols2]); ds.append(d2[rows2, cols2])
+            qs.append(over[rows2])
+            es.append(e2[rows2, cols2])
+            ds.append(d2[rows2, cols2])
         return np.concatenate(qs), np.concatenate(es), np.concatenate(ds)
 
     def search(self, queries: np.ndarray, radius: int):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lightbox.seed import websites
 from lightbox.seed.images import build_library
-from lightbox.seed.market import SCALES, Market, Photo, User, local
+from lightbox.seed.market import SCALES, Market, Photo, User
 from lightbox.seed.writer import Landing, cell
 
 DEFAULT_AS_OF = datetime(2026, 10, 1, tzinfo=timezone.utc)

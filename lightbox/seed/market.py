@@ -276,7 +276,6 @@ class Market:
     def emit(self, photo: Photo, consents: dict | None = None, *, file=None, inspect: bool = True) -> None:
         """Write a photo's rows (and what follows from it: inspections, sales, licenses) and
         account for it in the expectations."""
-        rng = self.rng
         owner = photo.owner
         up = local(photo.uploaded_at, owner.offset)
         row = {

@@ -113,7 +113,7 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
 <p><a href="/index.html">home</a></p>""")
     l_photo = planted["L"]
     l_copy = s.copy(SUNNY, "/private/img/raindrops.jpg", l_photo, "crop10", images_dir)
-    drafts = s.page(SUNNY, "/private/drafts.html", "Drafts (not public)", f'<img src="/private/img/raindrops.jpg" alt="rain">')
+    drafts = s.page(SUNNY, "/private/drafts.html", "Drafts (not public)", '<img src="/private/img/raindrops.jpg" alt="rain">')
     s.expect(l_photo, drafts, l_copy, SUNNY, "crop10", "robots_blocked", "img src under a robots.txt Disallow")
 
     # --- dailyfotonews.com: og:image, lazy data-src, a missing image ----------------------
@@ -121,8 +121,8 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     c_og = s.copy(NEWS, "/images/og/dune-feature.jpg", c, "resize50", images_dir)
     b_lazy = s.copy(NEWS, "/images/lazy/blinds-story.jpg", b, "reencode_q15", images_dir)
     s.unrelated(NEWS, "/static/spacer.jpg", "news-spacer", (8, 8))
-    logo = s.unrelated(NEWS, "/static/logo.jpg", "news-logo", (200, 60))
-    news_home = s.page(NEWS, "/index.html", "Daily Foto News", f"""
+    s.unrelated(NEWS, "/static/logo.jpg", "news-logo", (200, 60))
+    news_home = s.page(NEWS, "/index.html", "Daily Foto News", """
 <img src="/static/logo.jpg" alt="logo">
 <article><h2>Desert light</h2><p>Our feature of the week.</p></article>
 <article><h2>Design at home</h2><img class="lazy" src="/static/spacer.jpg" data-src="/images/lazy/blinds-story.jpg" alt="blinds"></article>
@@ -131,7 +131,7 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     s.expect(c, news_home, c_og, NEWS, "resize50", "case", "og:image (license to this domain expired)")
     s.expect(b, news_home, b_lazy, NEWS, "reencode_q15", "case", "lazy data-src")
     clouds = s.unrelated(NEWS, "/images/clouds.jpg", "news-clouds")
-    s.page(NEWS, "/news/storm-report.html", "Storm report", f"""
+    s.page(NEWS, "/news/storm-report.html", "Storm report", """
 <img src="/images/clouds.jpg" alt="clouds">
 <img src="/images/missing-photo.jpg" alt="this one is gone">
 <p><a href="/index.html">home</a></p>""", head=f'<meta name="twitter:image" content="{clouds}">\n')
@@ -142,7 +142,7 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     d_bg = s.copy(WALLS, "/walls/fossa-wide.jpg", d, "letterbox", images_dir)
     e_banner = s.copy(WALLS, "/walls/flower-banner.jpg", e, "banner", images_dir)
     s.unrelated(WALLS, "/walls/flower-banner-small.jpg", "walls-fallback", (320, 200))
-    walls_home = s.page(WALLS, "/index.html", "Cheap Wallpapers - free HD downloads", f"""
+    walls_home = s.page(WALLS, "/index.html", "Cheap Wallpapers - free HD downloads", """
 <div class="wall" style="background-image:url(/walls/fossa-wide.jpg);width:900px;height:900px"></div>
 <picture>
   <source srcset="/walls/flower-banner.jpg" type="image/jpeg" media="(min-width: 800px)">
@@ -162,7 +162,7 @@ def build(root: Path, port: int, planted: dict, images_dir: Path, *, as_of, pool
     f = planted["F"]
     f_pin = s.copy(PINS, "/pins/garden.jpg", f, "crop_resize", images_dir)
     other_pin = s.unrelated(PINS, "/pins/cake.jpg", "pins-cake")
-    board = s.page(PINS, "/boards/nature-finds.html", "Nature finds", f"""
+    board = s.page(PINS, "/boards/nature-finds.html", "Nature finds", """
 <img src="/pins/garden.jpg" alt="garden"><img src="/pins/cake.jpg" alt="cake">""",
         head=f'<meta name="twitter:image" content="{other_pin}">\n')
     s.unrelated(PINS, "/pins/logo.jpg", "pins-logo", (160, 160))

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import io
+import ipaddress
 
 import pytest
+from localweb import LocalWeb, Response, drip
 
 from lightbox.config import settings as make_settings
 from lightbox.crawl.fetch import FetchError, SafeFetcher, address_problem, fetch_bytes, sniff
-from localweb import LocalWeb, Response, drip
 
 
 def jpeg(size=(64, 48), color=(200, 40, 40)) -> bytes:

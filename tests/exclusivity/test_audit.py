@@ -5,14 +5,14 @@ dismissal lifts the hold."""
 import json
 from datetime import timedelta
 
+from exclusivity_fixtures import rows
+
 from lightbox.cli import main
 from lightbox.exclusivity.audit import fetch_listings, match_listings
 from lightbox.exclusivity.holds import apply_holds
 from lightbox.exclusivity.report import build_report, render_markdown, write_report
 from lightbox.matching.catalog import sync_catalog
 from lightbox.objects import get_bytes
-
-from exclusivity_fixtures import rows
 
 
 def run_audit(conn, as_of, workers=0):

@@ -3,7 +3,6 @@ sample sites served locally: every planted stock listing ends as the seed's mani
 (the owner's listing is a violation that predates the upload, the stolen one a case, the
 404, the duplicate id and the item without fields are recorded), and the hold is placed."""
 import pytest
-
 from exclusivity_fixtures import rows
 
 

@@ -7,10 +7,10 @@ import struct
 import zlib
 
 import pytest
+from localweb import LocalWeb, Response, drip, endless
 
 from lightbox.crawl.crawler import ImageRejected, ShardLimits
 from lightbox.crawl.fetch import CrawlConfig
-from localweb import LocalWeb, Response, drip, endless
 from lightbox.infringement import sweep
 
 AS_OF = "2026-03-01T00:00:00+00:00"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-
 def test_claim_decide_release_round_trip(client, conn, queue_ids, inspectors, login):
     csrf = login(client, "alice")
     h = {"X-CSRF-Token": csrf}

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lightbox.matching.index import HAVE_NUMBA, CatalogIndex, HammingIndex
 from lightbox.matching.hashing import HashResult
+from lightbox.matching.index import HAVE_NUMBA, CatalogIndex, HammingIndex
 
 
 def _pairs(result) -> set[tuple[int, int, int]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from aiscan_market import TRAIN_AS_OF, Market
 
 

@@ -2,8 +2,8 @@
 from a sample photo by a known amount, is named by that defect (and only a clean photo by
 none); bad files give a reason."""
 import pytest
-
 from aiscan_market import make_jpeg
+
 from lightbox.seed.aiscan import Degradation, render
 from ml.pixels import PIXEL_FEATURES, PixelError, defects, jpeg_quality, pixel_features
 
@@ -46,8 +46,9 @@ def test_measures_follow_the_degradation():
 
 
 def test_jpeg_quality_from_quantization_tables():
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     for q in (15, 50, 75, 95):
         img = Image.open(io.BytesIO(make_jpeg("sharp", 1, quality=q)))

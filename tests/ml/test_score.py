@@ -3,8 +3,8 @@ idempotency and re-prioritisation by a new champion."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from aiscan_market import SCAN_AT
+
 from ml import score
 from ml.registry import Head, Model
 

@@ -1,10 +1,9 @@
 """Training: a registered, calibrated version with baselines, artifacts and a report; the
 promotion rule; a broken artifact never becomes champion."""
-import json
 
 import pytest
-
 from aiscan_market import TRAIN_AS_OF
+
 from lightbox.objects import exists, get_bytes, put_bytes
 from ml import registry, train
 

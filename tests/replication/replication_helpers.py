@@ -8,7 +8,6 @@ import random
 import re
 from datetime import datetime, timedelta, timezone
 
-
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 

@@ -10,11 +10,11 @@ import sys
 import time
 
 import pytest
+from replication_helpers import at
 
 from lightbox.config import Region
 from lightbox.replication.store import RegionStore, photo_id_of
 from lightbox.replication.sync import sync_region
-from replication_helpers import at
 
 N = 240
 SYNC = """

@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from lightbox.replication.store import RegionStore, photo_id_of
 from replication_helpers import at
+
+from lightbox.replication.store import RegionStore, photo_id_of
 
 
 def holdings(home, code):

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from replication_helpers import T0, CrashingStore, Raw, jpeg_bytes
 
 from lightbox import db
 from lightbox.config import Region
 from lightbox.replication.store import RegionStore, object_key, photo_id_of
 from lightbox.replication.sync import sync_region
-from replication_helpers import T0, CrashingStore, Raw, jpeg_bytes
 
 USERS = ["u0", "u1", "u2"]
 REGIONS = [("eu", True), ("cn", False)]

@@ -5,12 +5,11 @@ import hashlib
 import json
 
 import pytest
+from replication_helpers import at
 
 from lightbox.config import Region
 from lightbox.replication.store import RegionStore, RegionUnreachable, object_key, photo_id_of
 from lightbox.replication.sync import sync_region
-
-from replication_helpers import at
 
 
 @pytest.fixture

@@ -5,11 +5,8 @@ make a line a discrepancy rather than a credit: an amount beyond the ceiling, a 
 another site's case."""
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
-
-import pytest
 
 from lightbox import db
 from lightbox.settlement import reconcile as rec

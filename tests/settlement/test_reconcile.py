@@ -2,7 +2,7 @@
 the ledger's rules, exactly-once crediting and the finance summary."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg2
