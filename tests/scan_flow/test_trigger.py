@@ -22,11 +22,12 @@ async def _events(trigger, n, timeout=60):
 
 
 def test_serialises_to_an_importable_class_path_and_back(tmp_path):
-    from airflow.utils.module_loading import import_string
+    import importlib
 
     trigger = LandingFilesTrigger(landing=str(tmp_path), poke_interval=0.5)
     classpath, kwargs = trigger.serialize()
-    again = import_string(classpath)(**kwargs)
+    module, _, name = classpath.rpartition(".")  # what the triggerer does with it
+    again = getattr(importlib.import_module(module), name)(**kwargs)
     assert isinstance(again, LandingFilesTrigger)
     assert again.serialize() == (classpath, kwargs)
 
@@ -65,10 +66,18 @@ def test_waits_until_a_growing_file_has_settled(monkeypatch):
     monkeypatch.setattr(landing_watch, "snapshot", scripted)
     trigger = LandingFilesTrigger(landing="/nowhere", poke_interval=0)
 
-    first, second = asyncio.run(_events(trigger, 2))
+    async def scenario():
+        gen = trigger.run()
+        first = (await asyncio.wait_for(gen.__anext__(), 60)).payload
+        listed = len(seen)
+        second = (await asyncio.wait_for(gen.__anext__(), 60)).payload
+        await gen.aclose()
+        return first, listed, second
+
+    first, listed, second = asyncio.run(scenario())
 
     assert first == {"reason": "arrived", "files": 1, "paths": ["photos/a.csv"]}
-    assert len(seen) == 4  # fired on the first listing that matched the one before it
+    assert listed == 4  # fired on the first listing that matched the one before it
     assert second == {"reason": "arrived", "files": 1, "paths": ["users/u.csv"]}
 
 
