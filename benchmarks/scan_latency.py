@@ -272,12 +272,13 @@ def event_steps(stack: Stack) -> dict:
                       percentile_cont(0.5) within group (order by extract(epoch from start_date - queued_at)), count(*)
                from dag_run where run_type = 'asset_triggered' and end_date is not null and dag_id = any(%s)
                group by dag_id""", (list(PATH_DAGS),))
-        runs = {d: {"median_run_s": round(r, 1), "median_start_delay_s": round(s, 1), "runs": n} for d, r, s, n in cur.fetchall()}
+        runs = {d: {"median_run_s": round(r, 1), "median_start_delay_s": round(s or 0, 1), "runs": n}
+                for d, r, s, n in cur.fetchall()}
         cur.execute(
-            """select dag_id || '.' || task_id, percentile_cont(0.5) within group (order by duration),
-                      percentile_cont(0.5) within group (order by extract(epoch from start_date - queued_dttm))
-               from task_instance ti join dag_run dr using (dag_id, run_id)
-               where dr.run_type = 'asset_triggered' and ti.duration is not null and dag_id = any(%s)
+            """select ti.dag_id || '.' || ti.task_id, percentile_cont(0.5) within group (order by ti.duration),
+                      percentile_cont(0.5) within group (order by extract(epoch from ti.start_date - ti.queued_dttm))
+               from task_instance as ti join dag_run as dr on dr.dag_id = ti.dag_id and dr.run_id = ti.run_id
+               where dr.run_type = 'asset_triggered' and ti.duration is not null and ti.dag_id = any(%s)
                group by 1 order by 1""", (list(PATH_DAGS),))
         tasks = {t: {"median_s": round(d, 2), "median_queued_s": round(q or 0, 2)} for t, d, q in cur.fetchall()}
     meta.close()
