@@ -8,12 +8,20 @@ with file, line and a reason a person understands; the file's other rows load.
 **Inputs.** `LIGHTBOX_LANDING/<source>/*.csv` (users, photos, inspections, sales, licenses,
 region_consents, stock_listings, settlement_reports, fx_rates, crawl_seeds).
 
+**Schedule.** Event-driven: an `AssetWatcher` on the Asset `lightbox.landing`
+(`lightbox.triggers.LandingFilesTrigger`, in the triggerer) lists the landing folder every
+second and fires once new files have settled, so a submission is ingested seconds after it
+lands (docs/aiscan.md). The cron every 15 minutes stays as a safety net (triggerer down,
+files missed). Only the sources with files not yet in `raw.landing_files` are loaded.
+
 **Outputs.** `raw.<source>_history` (every version of every key), `raw.<source>` (current
 row per key: later `updated_at`, else later file, wins), `raw.quarantine`,
 `raw.landing_files` (one row per file with its counts). `validate_raw` runs the raw quality
 suites (lightbox.quality) on new data: a critical failure stops the run before the Asset
 `lightbox.raw` is emitted (it is emitted when anything new was loaded); warnings are recorded
-in `quality.results` and shown.
+in `quality.results` and shown. An event-driven run checks only the critical suites of the
+sources it loaded (lightbox.scan_flow); the scheduled and manual runs and `quality_report`
+run them all.
 
 **Idempotency key.** The SHA-256 of each file's bytes: a file already in
 `raw.landing_files` is skipped, whatever its name. Each file loads in one transaction.
@@ -24,16 +32,26 @@ and rerun. Per file, rows in the file = `rows_loaded + rows_quarantined`
 `select source, file, line, reason from raw.quarantine order by quarantine_id desc`.
 """
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
 
 from lightbox import assets, run_context
+from lightbox.config import settings
+from lightbox.triggers import LandingFilesTrigger
+
+LANDING = Asset(
+    assets.LANDING,
+    watchers=[AssetWatcher(name="landing_files", trigger=LandingFilesTrigger(landing=str(settings().landing)))],
+)
 
 
 @dag(
-    schedule="*/15 * * * *",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("*/15 * * * *", timezone="UTC"),  # the safety net
+        assets=[LANDING],
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=2,  # overlapping runs are safe: each file loads once, under its own lock
     default_args=run_context.DEFAULT_ARGS,
     tags=["lightbox", "ingest", "raw"],
     doc_md=__doc__,
@@ -41,14 +59,17 @@ from lightbox import assets, run_context
 def ingest_landing():
     @task
     def list_sources() -> list[str]:
-        from lightbox.config import settings
-        from lightbox.landing.ingest import landing_files
+        from lightbox import db
+        from lightbox.landing_watch import unloaded_sources
 
-        return sorted({source.name for source, _ in landing_files(settings().landing)})
+        conn = db.connect()
+        try:
+            return unloaded_sources(conn, settings().landing)  # none: the run skips to the end
+        finally:
+            conn.close()
 
     @task
     def load_source(source: str) -> dict:
-        from lightbox.config import settings
         from lightbox.landing.ingest import ingest_folder
 
         return ingest_folder(settings().landing, sources=[source]).summary()
@@ -60,11 +81,17 @@ def ingest_landing():
 
         from lightbox.quality.gates import run_gate
 
-        if not any(s["files_new"] for s in summaries):
+        from lightbox.scan_flow import is_event_run, raw_gate_suites
+
+        loaded = sorted({source for s in summaries for source in s["by_source"]})
+        if not loaded:
             return 0  # nothing new: nothing to judge
         context = get_current_context()
-        as_of = run_context.as_of(context)
-        outcome = run_gate("raw", context["run_id"], as_of, error=AirflowFailException)
+        suites = raw_gate_suites(loaded, is_event_run(context))
+        if suites == []:
+            print(f"lightbox-summary: no critical raw suite judges {', '.join(loaded)}: gate passed")
+            return 0
+        outcome = run_gate("raw", context["run_id"], run_context.as_of(context), error=AirflowFailException, suite_names=suites)
         return sum(not suite["success"] for suite in outcome.values())
 
     @task(outlets=[Asset(assets.RAW)])

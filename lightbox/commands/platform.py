@@ -35,7 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_dbt)
 
     p = subparsers.add_parser("up", help="Airflow UI, inspector app, Data Docs and sample sites until Ctrl-C or SIGTERM")
-    p.add_argument("--port", type=int, default=8080, help="Airflow UI port")
+    p.add_argument("--port", type=int, default=8080,
+                   help="Airflow UI port; the other services use ports above it (inspector +10, Data Docs +11, "
+                        "Airflow's log servers +93 and +94)")
+    p.add_argument("--inspector-port", type=int, help="inspector app port (default: --port + 10)")
+    p.add_argument("--docs-port", type=int, help="Data Docs port (default: --port + 11)")
     p.set_defaults(func=cmd_up)
 
 
@@ -113,4 +117,4 @@ def _warehouse() -> str:
 def cmd_up(args) -> int:
     from lightbox.commands.up import run_up
 
-    return run_up(port=args.port)
+    return run_up(port=args.port, inspector_port=args.inspector_port, docs_port=args.docs_port)

@@ -96,7 +96,22 @@ def _signal(process, signum: int) -> None:
         pass
 
 
-def run_up(port: int = 8080) -> int:
+def up_ports(port: int = 8080, inspector_port: int | None = None, docs_port: int | None = None) -> dict[str, int]:
+    """Every port ``lightbox up`` listens on, from its one ``--port``: the Airflow UI/API
+    (tasks reach its execution API there), the inspector app (+10), Data Docs (+11), and
+    Airflow's log servers of the scheduler's workers (+93) and the triggerer (+94), so that
+    several instances on one machine each keep to a range of 100 ports. The sample sites
+    listen on the port their seed was written for (``_seed.json``)."""
+    return {
+        "api": port,
+        "inspector": inspector_port or port + 10,
+        "docs": docs_port or port + 11,
+        "worker_logs": int(os.environ.get("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT") or port + 93),
+        "trigger_logs": int(os.environ.get("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT") or port + 94),
+    }
+
+
+def run_up(port: int = 8080, inspector_port: int | None = None, docs_port: int | None = None) -> int:
     """Airflow (api-server, scheduler, dag-processor, triggerer), the inspector app, Data Docs
     and the sample sites, until Ctrl-C or SIGTERM."""
     from lightbox import airflow_env, runner
@@ -108,7 +123,13 @@ def run_up(port: int = 8080) -> int:
     manifest_path = cfg.landing / "_seed.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     os.environ.update(demo_environment(manifest))
-    env = {**os.environ, **airflow_env.airflow_environment(), "AIRFLOW__API__PORT": str(port)}
+    ports = up_ports(port, inspector_port, docs_port)
+    env = {
+        **os.environ, **airflow_env.airflow_environment(), "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": os.environ.get("AIRFLOW__API__BASE_URL") or f"http://localhost:{port}",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["worker_logs"]),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["trigger_logs"]),
+    }
     airflow = str(Path(sys.executable).with_name("airflow"))
     log_dir = cfg.home / "logs" / "up"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -122,9 +143,9 @@ def run_up(port: int = 8080) -> int:
     try:
         for component in ("api-server", "scheduler", "dag-processor", "triggerer"):
             supervisor.start(component, [airflow, component] + (["--port", str(port)] if component == "api-server" else []))
-        inspector_port = port + 10
+        inspector_port = ports["inspector"]
         supervisor.start("inspector", [sys.executable, "-m", "lightbox.cli", "inspector", "serve", "--port", str(inspector_port)])
-        docs_port = port + 11
+        docs_port = ports["docs"]
         cfg.docs_dir.mkdir(parents=True, exist_ok=True)
         supervisor.start("data-docs", [sys.executable, "-m", "http.server", str(docs_port), "--bind", "127.0.0.1",
                                        "--directory", str(cfg.docs_dir)])

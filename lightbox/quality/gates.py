@@ -23,15 +23,20 @@ def _as_datetime(as_of) -> datetime:
     return datetime.fromtimestamp(as_of.timestamp(), tz=as_of.tzinfo)
 
 
-def run_gate(stage: str, run_id: str, as_of, *, error: type[Exception] = QualityGateFailed) -> dict:
-    """Validate ``stage``; return {suite: {success, severity, failed, evaluated, docs_uri}}.
+def run_gate(stage: str, run_id: str, as_of, *, error: type[Exception] = QualityGateFailed,
+             suite_names: list[str] | None = None) -> dict:
+    """Validate ``stage`` (only its suites named in ``suite_names`` when given); return
+    {suite: {success, severity, failed, evaluated, docs_uri}}.
 
     A failed critical suite raises ``error`` (a DAG passes Airflow's ``AirflowFailException``
     so that bad data fails the task at once instead of being retried)."""
     from lightbox.quality.runner import run_suites
     from lightbox.quality.suites import stage_suites
 
-    results = run_suites(stage_suites(stage), run_id, _as_datetime(as_of))
+    suites = [s for s in stage_suites(stage) if suite_names is None or s.name in suite_names]
+    if not suites:
+        return {}
+    results = run_suites(suites, run_id, _as_datetime(as_of))
     blocking = []
     for result in results:
         if result.success:

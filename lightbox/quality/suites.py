@@ -19,12 +19,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import great_expectations as gx
 import pandas as pd
 
 from lightbox.quality import CRITICAL, WARNING
 
-E = gx.expectations
+
+class _Expectations:
+    """``gx.expectations``, imported when a suite is first built: the registry below (which
+    suite judges which table, how severely) is read by the pipelines' fast paths, and
+    importing Great Expectations costs seconds."""
+
+    def __getattr__(self, name: str):
+        import great_expectations as gx
+
+        return getattr(gx.expectations, name)
+
+
+E = _Expectations()
 
 # Freshness: the newest event of a source must be at most this many days older than as_of.
 MAX_AGE_DAYS = {"photos": ("uploaded_at", 7), "sales": ("sold_at", 7), "fx_rates": ("rate_date", 3),

@@ -18,7 +18,7 @@ def test_train_then_score_dags(history_market, lightbox_home, run_dag, db_url):
         assert cur.fetchone()[0] == 1
 
     _, states = run_dag("licensing_score_submissions")
-    assert states == {"reprioritize_queue": "success", "score_submissions": "success", "validate_scores": "success"}
+    assert states == {"score_submissions": "success", "validate_scores": "success"}
     with m.conn.cursor() as cur:
         cur.execute("select photo_id, decision from licensing.scores where photo_id like 'new%' order by photo_id")
         assert dict(cur.fetchall()) == {"new_dark": "not_suitable", "new_sharp": "under_review"}
