@@ -80,7 +80,6 @@ def ingest_landing():
         from airflow.sdk.exceptions import AirflowFailException
 
         from lightbox.quality.gates import run_gate
-
         from lightbox.scan_flow import is_event_run, raw_gate_suites
 
         loaded = sorted({source for s in summaries for source in s["by_source"]})

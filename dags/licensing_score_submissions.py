@@ -61,7 +61,8 @@ def licensing_score_submissions():
 
         from lightbox import db
         from ml.registry import load_champion
-        from ml.score import reprioritize_pending, score_submissions as scan
+        from ml.score import reprioritize_pending
+        from ml.score import score_submissions as scan
 
         context = get_current_context()
         scan_at = run_context.as_of(context)

@@ -5,8 +5,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from aiscan_market import SCAN_AT
+
 from ml import score
 
 UTC = timezone.utc
