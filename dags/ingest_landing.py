@@ -60,7 +60,7 @@ def ingest_landing():
     @task
     def list_sources() -> list[str]:
         from lightbox import db
-        from lightbox.landing_watch import unloaded_sources
+        from lightbox.landing.watch import unloaded_sources
 
         conn = db.connect()
         try:

@@ -4,7 +4,7 @@ package is installed wherever Airflow runs.
 
 :class:`LandingFilesTrigger` watches the landing folder for ``ingest_landing``'s
 ``AssetWatcher`` (Airflow 3 event-driven scheduling): it lists the folder every
-``poke_interval`` seconds (:func:`lightbox.landing_watch.snapshot`, directory listings only)
+``poke_interval`` seconds (:func:`lightbox.landing.watch.snapshot`, directory listings only)
 and fires an event, which becomes an event of the watched Asset and so a run of the DAGs
 scheduled on it, once new or changed files have stayed the same for one more listing (a
 producer still writing a file is not interrupted mid-way; writing to a temporary name and
@@ -22,7 +22,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from lightbox import landing_watch
+from lightbox.landing import watch as landing_watch
 
 EVENT_FILES_SHOWN = 20  # paths named in an event's payload (the count is always complete)
 

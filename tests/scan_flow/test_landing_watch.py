@@ -2,7 +2,7 @@
 ingest run needs to open (real PostgreSQL, real loader)."""
 import os
 
-from lightbox import landing_watch
+from lightbox.landing import watch as landing_watch
 from lightbox.landing.ingest import ingest_folder
 
 USERS = (

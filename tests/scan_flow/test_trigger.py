@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from lightbox import landing_watch
+from lightbox.landing import watch as landing_watch
 from lightbox.triggers import LandingFilesTrigger
 
 
