@@ -10,8 +10,8 @@ import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
+from inspector.conftest import PASSWORD, tiny_jpeg  # tests/inspector (a package under tests/)
 from lightbox.inspector import accounts
-from tests.inspector.conftest import PASSWORD, tiny_jpeg
 
 
 def _refused(cur, sql: str, params=()) -> bool:

@@ -8,11 +8,11 @@ import io
 from datetime import timedelta
 
 import pytest
+from test_ingest import USERS_HEADER, rows, write  # tests/landing/test_ingest.py
 
 from lightbox.landing import validate
 from lightbox.landing.contract import SOURCES
 from lightbox.landing.ingest import ingest_folder
-from tests.landing.test_ingest import USERS_HEADER, rows, write
 
 T = "2026-01-01T10:00:00+00:00"
 
