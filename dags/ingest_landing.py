@@ -74,7 +74,9 @@ def ingest_landing():
 
         return ingest_folder(settings().landing, sources=[source]).summary()
 
-    @task
+    # none_failed: with no new file `load_source` maps to nothing (skipped), and the run still
+    # says so ("0 new files") instead of skipping silently.
+    @task(trigger_rule="none_failed")
     def validate_raw(summaries: list[dict]) -> int:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
@@ -82,6 +84,7 @@ def ingest_landing():
         from lightbox.quality.gates import run_gate
         from lightbox.scan_flow import is_event_run, raw_gate_suites
 
+        summaries = list(summaries or [])
         loaded = sorted({source for s in summaries for source in s["by_source"]})
         if not loaded:
             return 0  # nothing new: nothing to judge
@@ -93,10 +96,11 @@ def ingest_landing():
         outcome = run_gate("raw", context["run_id"], run_context.as_of(context), error=AirflowFailException, suite_names=suites)
         return sum(not suite["success"] for suite in outcome.values())
 
-    @task(outlets=[Asset(assets.RAW)])
+    @task(outlets=[Asset(assets.RAW)], trigger_rule="none_failed")
     def publish_raw(summaries: list[dict]) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
+        summaries = list(summaries or [])
         total = {
             "files_new": sum(s["files_new"] for s in summaries),
             "rows_loaded": sum(s["rows_loaded"] for s in summaries),

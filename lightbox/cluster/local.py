@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -45,7 +46,24 @@ def cluster_dir(path: str | os.PathLike | None = None) -> Path:
 # ---------------------------------------------------------------------------- ports, secrets
 
 
+_PORTS_GIVEN: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A free port below the kernel's ephemeral range, never one this process gave before.
+    (A port the kernel picks for ``bind(0)`` is in the ephemeral range, where any outgoing
+    connection may take it in the minutes before the service that was given it binds it.)"""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    low = 20000 if ephemeral_low > 21000 else 1024
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.randrange(low, ephemeral_low)
+        if port not in _PORTS_GIVEN and not port_in_use(port, host):
+            _PORTS_GIVEN.add(port)
+            return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
