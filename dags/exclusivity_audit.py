@@ -31,7 +31,7 @@ Holds: `select * from exclusivity.holds`; decide with `lightbox violations confi
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 
 
 @dag(
@@ -39,7 +39,7 @@ from lightbox import assets, run_context
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "exclusivity", "matching"],
     doc_md=__doc__,
 )

@@ -43,7 +43,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 
 
 @dag(
@@ -52,7 +52,7 @@ from lightbox import assets, run_context
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "infringement", "crawler"],
     max_active_runs=1,
 )

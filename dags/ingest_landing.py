@@ -34,7 +34,7 @@ and rerun. Per file, rows in the file = `rows_loaded + rows_quarantined`
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 from lightbox.config import settings
 from lightbox.triggers import LandingFilesTrigger
 
@@ -52,7 +52,7 @@ LANDING = Asset(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=2,  # overlapping runs are safe: each file loads once, under its own lock
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "ingest", "raw"],
     doc_md=__doc__,
 )

@@ -35,7 +35,7 @@ as it was: `select decision, reasons from licensing.scores where photo_id = '…
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 
 # photos per run (~3 CPU-minutes at the benchmarked rate): a backlog drains over several
 # runs (max_active_runs=1) while fresh submissions, scanned first, never wait behind it
@@ -50,7 +50,7 @@ SCAN_LIMIT = 20_000
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=2,  # overlapping runs are safe: a score is written once per (photo, model)
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "licensing", "ml"],
     doc_md=__doc__,
 )

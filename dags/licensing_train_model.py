@@ -29,7 +29,7 @@ previous champion keeps serving: look at `lightbox models list`, the report
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 
 
 @dag(
@@ -37,7 +37,7 @@ from lightbox import assets, run_context
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "licensing", "ml"],
     doc_md=__doc__,
 )

@@ -39,7 +39,7 @@ from airflow.sdk import Asset, Param, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig, TestBehavior
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from lightbox import assets, run_context
+from lightbox import assets, task_defaults
 from lightbox.marts import DBT_DIR  # from configuration (LIGHTBOX_PROJECT_DIR), not this file's place
 
 UPSTREAM = (
@@ -56,7 +56,7 @@ UPSTREAM = (
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "dbt", "marts"],
     doc_md=__doc__,
     params={"full_refresh": Param(False, type="boolean",
@@ -79,7 +79,7 @@ def marts_build():
         profile_config=ProfileConfig(
             profile_name="lightbox",
             target_name="default",
-            profile_mapping=PostgresUserPasswordProfileMapping(conn_id="lightbox_warehouse", profile_args={"schema": "marts"}),
+            profile_mapping=PostgresUserPasswordProfileMapping(conn_id=task_defaults.WAREHOUSE_CONN_ID, profile_args={"schema": "marts"}),
         ),
         # One `dbt build --select <model>` task per model: the model, then its tests; a
         # failing test fails the task and so stops every model downstream of it. Tests that
@@ -92,7 +92,7 @@ def marts_build():
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
         operator_args={"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},
-        default_args=run_context.DEFAULT_ARGS,
+        default_args=task_defaults.DEFAULT_ARGS,
     )
 
     @task(outlets=[Asset(assets.MARTS)])

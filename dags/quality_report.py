@@ -26,7 +26,7 @@ unreachable region store, a missing table): the log names the suite.
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 
 
 @dag(
@@ -34,7 +34,7 @@ from lightbox import assets, run_context
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "quality"],
     doc_md=__doc__,
 )

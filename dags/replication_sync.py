@@ -28,7 +28,7 @@ rerun: interrupted copies are adopted or deleted as `repair` rows. What a run di
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from lightbox import assets, run_context
+from lightbox import assets, run_context, task_defaults
 
 
 @dag(
@@ -36,7 +36,7 @@ from lightbox import assets, run_context
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=run_context.DEFAULT_ARGS,
+    default_args=task_defaults.DEFAULT_ARGS,
     tags=["lightbox", "replication"],
     doc_md=__doc__,
 )

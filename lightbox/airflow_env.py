@@ -12,8 +12,7 @@ from pathlib import Path
 
 from lightbox import db
 from lightbox.config import REPO_ROOT, settings
-
-WAREHOUSE_CONN_ID = "lightbox_warehouse"
+from lightbox.task_defaults import WAREHOUSE_CONN_ID
 
 
 def warehouse_connection_json(url: str) -> str:

@@ -16,7 +16,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from lightbox.config import settings
 
@@ -38,6 +38,10 @@ EMBEDDED_SERVER_SETTINGS = {
 }
 
 _servers: dict[Path, object] = {}
+
+# Inside an Airflow task the warehouse is the ``lightbox_warehouse`` connection, not the
+# configuration: the DAG layer (lightbox.task_defaults) sets this before the task runs.
+_warehouse_from_airflow: str | None = None
 
 
 def _embedded_server():
@@ -103,7 +107,26 @@ def server_url(database: str = WAREHOUSE_DB) -> str:
 
 
 def warehouse_url() -> str:
-    return server_url(WAREHOUSE_DB)
+    """The warehouse: the URL an Airflow task was handed (:func:`use_warehouse`), else
+    ``LIGHTBOX_DATABASE_URL``, else the embedded server."""
+    return _warehouse_from_airflow or server_url(WAREHOUSE_DB)
+
+
+def use_warehouse(url: str | None) -> None:
+    """Point this process's warehouse connections at ``url`` (``None``: back to the
+    configuration). Only the DAG layer calls it, with the Airflow connection's URL."""
+    global _warehouse_from_airflow
+    _warehouse_from_airflow = url
+
+
+def url_from_params(host: str, port: int | None, user: str, password: str, dbname: str) -> str:
+    """A libpq URL from the parts :func:`connection_params` returns (an Airflow
+    connection's fields); a host that is a path is a unix-socket folder."""
+    userinfo = quote(user or "postgres", safe="") + ":" + quote(password or "", safe="")
+    port_part = f":{int(port)}" if port else ""
+    if host and host.startswith("/"):
+        return f"postgresql://{userinfo}@{port_part}/{quote(dbname, safe='')}?host={quote(host, safe='/')}"
+    return f"postgresql://{userinfo}@{host or 'localhost'}{port_part}/{quote(dbname, safe='')}"
 
 
 def airflow_metadata_url() -> str:

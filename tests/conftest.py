@@ -154,7 +154,10 @@ def run_dag(airflow_metadata, db_url):
             DagBundlesManager().sync_bundles_to_db(session=session)
         sync_bag_to_db(bag, "dags-folder", None)
         dag = bag.get_dag(dag_id)
-        dag_run = dag.test(run_conf=conf, logical_date=logical_date)
+        try:
+            dag_run = dag.test(run_conf=conf, logical_date=logical_date)
+        finally:
+            db.use_warehouse(None)  # a failed task skips post_execute: no stale warehouse
         states: dict[str, str] = {}
         order = ["failed", "upstream_failed", "skipped", "success"]
         with create_session() as session:

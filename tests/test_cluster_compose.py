@@ -32,7 +32,11 @@ def test_compose_has_the_cluster_services_and_no_secrets():
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["LIGHTBOX_OBJECT_STORE"].startswith("s3://")
     assert env["LIGHTBOX_REGION_CN_URI"].startswith("s3://") and env["LIGHTBOX_REGION_EU_URI"].startswith("s3://")
-    assert "@postgres:5432/" in env["LIGHTBOX_DATABASE_URL"]
+    # A task's warehouse is the lightbox_warehouse connection, its one source of credentials;
+    # the one-shot init (a CLI) reads LIGHTBOX_DATABASE_URL.
+    assert "@postgres:5432/lightbox" in env["AIRFLOW_CONN_LIGHTBOX_WAREHOUSE"]
+    assert "LIGHTBOX_DATABASE_URL" not in env
+    assert "@postgres:5432/" in spec["airflow-init"]["environment"]["LIGHTBOX_DATABASE_URL"]
     assert env["AIRFLOW__CORE__FERNET_KEY"].startswith("${AIRFLOW_FERNET_KEY:?")
     # Secrets come from .env, never from the repository.
     for line in text.splitlines():

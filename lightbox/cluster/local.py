@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lightbox.cluster import services as table
@@ -594,6 +594,9 @@ def client_environment(root: Path | None = None) -> dict[str, str]:
     if not state:
         raise ClusterError(f"no cluster state in {root}")
     tok = tokens(root, state["ports"], Path(state["landing"]))
-    inst = Instance("client", table.service("airflow-api-server"))
-    env = environment_of(inst, tok, variables(load_secrets(root)))
+    # A worker's environment, and the warehouse URL the CLI reads (tasks take theirs from the
+    # lightbox_warehouse connection instead).
+    client = table.service("airflow-api-server")
+    client = replace(client, env={**client.env, "LIGHTBOX_DATABASE_URL": table.WAREHOUSE_URL})
+    env = environment_of(Instance("client", client), tok, variables(load_secrets(root)))
     return {k: v for k, v in env.items() if k.startswith(STRIPPED_PREFIXES)}

@@ -106,8 +106,11 @@ LIGHTBOX_ENV = {
     "FSSPEC_S3_ENDPOINT_URL": "http://<s3>",
 }
 
+# Airflow's components have no LIGHTBOX_DATABASE_URL: a task's warehouse is the
+# lightbox_warehouse connection below, the single source of its credentials
+# (lightbox.task_defaults). One-shot CLI services (airflow-init) and the inspector keep it.
 AIRFLOW_ENV = {
-    **LIGHTBOX_ENV,
+    **{name: value for name, value in LIGHTBOX_ENV.items() if name != "LIGHTBOX_DATABASE_URL"},
     "AIRFLOW_HOME": "<airflow_home>",
     "AIRFLOW__CORE__DAGS_FOLDER": "<project>/dags",
     "AIRFLOW__CORE__PLUGINS_FOLDER": "<project>/plugins",
@@ -192,7 +195,7 @@ SERVICES: tuple[Service, ...] = (
     Service(
         "airflow-init",
         command=("python", "-m", "lightbox.cluster.init", "airflow"),
-        env={**AIRFLOW_ENV, "INSPECTOR_DB_PASSWORD": "${INSPECTOR_DB_PASSWORD}",
+        env={**AIRFLOW_ENV, "LIGHTBOX_DATABASE_URL": WAREHOUSE_URL, "INSPECTOR_DB_PASSWORD": "${INSPECTOR_DB_PASSWORD}",
              "AIRFLOW_ADMIN_PASSWORD": "${AIRFLOW_ADMIN_PASSWORD}", "AIRFLOW_PASSWORDS": "${AIRFLOW_PASSWORDS:-}"},
         depends_on={"postgres": "healthy"},
         one_shot=True,

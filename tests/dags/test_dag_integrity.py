@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lightbox import run_context
+from lightbox import run_context, task_defaults
 from lightbox.config import DAG_ORDER
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +59,9 @@ def test_tags_come_from_the_vocabulary_and_default_args_are_shared(dagbag):
         for task in dag.tasks:
             for key, value in run_context.DEFAULT_ARGS.items():
                 assert getattr(task, key) == value, f"{dag_id}.{task.task_id}: {key} {getattr(task, key)!r} is not the shared default"
+            # The warehouse is the lightbox_warehouse connection in every task.
+            hook = task.partial_kwargs.get("pre_execute") if hasattr(task, "partial_kwargs") else task._pre_execute_hook
+            assert hook is task_defaults.use_warehouse_connection, f"{dag_id}.{task.task_id}: no warehouse hook"
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)

@@ -29,3 +29,26 @@ def test_ingest_landing_twice_loads_nothing_the_second_time(run_dag, conn, landi
     again = _count(conn, "select count(*) from raw.users_history") + _count(conn, "select count(*) from raw.fx_rates_history")
     assert again == loaded
     assert _count(conn, "select count(*) from raw.landing_files") == 2
+
+
+def test_tasks_take_the_warehouse_from_the_airflow_connection(run_dag, conn, landing, scratch_db_url, monkeypatch):
+    """`lightbox_warehouse` is the one source of a task's warehouse: with LIGHTBOX_DATABASE_URL
+    naming another database, the rows still land where the Airflow connection points."""
+    (landing / "users").mkdir()
+    (landing / "users" / "u.csv").write_text(
+        "user_id,username,country,joined_at,auto_licensing,default_exclusive,updated_at,deleted_at\n"
+        "u1,ana,PT,2025-01-01T00:00:00Z,true,false,2025-01-01T00:00:00Z,\n"
+    )
+    monkeypatch.setenv("LIGHTBOX_DATABASE_URL", scratch_db_url)
+
+    dag_run, states = run_dag("ingest_landing")
+    assert states["publish_raw"] == "success", states
+    assert _count(conn, "select count(*) from raw.users") == 1
+    from lightbox import db
+
+    other = db.connect(scratch_db_url)
+    try:
+        assert _count(other, "select count(*) from raw.users") == 0
+        assert _count(other, "select count(*) from raw.landing_files") == 0
+    finally:
+        other.close()
