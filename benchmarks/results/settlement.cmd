@@ -1,5 +1,4 @@
-# Shared 2-core machine under heavy load from other work (load average 14-23 during the run):
-# the per-line Python loop baseline ran 11x slower than on the quiet machine of the previous
-# result (21 vs 237 lines/s), so read the first run's 529 s against that; the reruns are the
-# point of this run (incremental reconciliation: docs/settlement.md).
+# 2026-12-06 22:35 UTC, quiet 2-core machine (load average ~1-2: nothing else running), code at
+# main 6a8b6fe; embedded PostgreSQL in LIGHTBOX_HOME. An earlier run of the same command under
+# load average 14-23 gave 529 s for the first run, 2.18 s no-op and 6.42 s with 1,000 new lines.
 LIGHTBOX_HOME=/tmp/wt21-home .venv/bin/python benchmarks/settlement.py --lines 1000000 --baseline-lines 10000 --new-lines 1000 > benchmarks/results/settlement.jsonl
