@@ -7,6 +7,11 @@ when all is well and otherwise says, in words, what is wrong; the suite expects 
 null, so a failure in Data Docs and in ``quality.expectation_results`` reads as a sentence.
 Column statistics (ranges, sets, completeness, drift) are plain GX expectations.
 
+Over a large table (raw_photos, raw_sales, licensing_scores) the frame is not the whole table:
+it holds the increment (the last ``RECENT_DAYS``) plus, from the whole table, the rows
+PostgreSQL finds breaking a whole-table rule, so every violation is still shown with its id
+(docs/quality.md).
+
 Severity: ``critical`` suites stop their pipeline (the gate raises); ``warning`` suites are
 recorded and shown. The platform's most important invariant (no object in a region without
 consent) and the ledger are critical; the planted problems of the sample data (a re-exported
@@ -110,27 +115,48 @@ def query(conn, sql: str, params: dict | None = None) -> pd.DataFrame:
 
 # ---- raw ---------------------------------------------------------------------------------
 
-@suite("raw_sales", "raw", WARNING, "raw.sales")
-def raw_sales(conn, as_of: datetime) -> Check:
-    """Sales: unique sale ids, one sale per event (a re-exported file repeats earlier sales under
-    new sale ids), every sale of a known photo, amounts positive, currencies with fx rates."""
-    df = query(conn, """
+# The sales raw_sales validates: the recent ones and every rule breaker. A repeat is found in
+# one pass over the sales whose (photo, sold_at, amount, currency) occurs more than once (a
+# hash aggregate, then a window over those few): each repeat names the first sale of its group.
+SALE_ROWS = """
+        with twice as (
+            select photo_id, sold_at, amount, currency from raw.sales
+            group by photo_id, sold_at, amount, currency having count(*) > 1
+        ),
+        repeats as (
+            select s.sale_id, first_value(s.sale_id) over w as first_sale_id, row_number() over w as n
+            from raw.sales as s
+            join twice as t using (photo_id, sold_at, amount, currency)
+            window w as (partition by s.photo_id, s.sold_at, s.amount, s.currency order by s._file_id, s._line, s.sale_id)
+        )
         select s.sale_id, s.photo_id, s.sold_at, s.amount::float8 as amount, s.currency,
             case when p.photo_id is null then 'sale ' || s.sale_id || ' is of unknown photo ' || s.photo_id end
                 as unknown_photo,
-            case when e.sale_id is not null then 'sale ' || s.sale_id || ' repeats sale ' || e.sale_id
+            case when r.n > 1 then 'sale ' || s.sale_id || ' repeats sale ' || r.first_sale_id
                 || ' (same photo, sold_at, amount and currency; ' || f.path || ')' end as repeated_sale
         from raw.sales as s
         left join raw.photos as p on p.photo_id = s.photo_id
+        left join repeats as r on r.sale_id = s.sale_id
         left join raw.landing_files as f on f.file_id = s._file_id
-        left join lateral (
-            select o.sale_id from raw.sales as o
-            where o.photo_id = s.photo_id and o.sold_at = s.sold_at and o.amount = s.amount
-                and o.currency = s.currency and (o._file_id, o._line, o.sale_id) < (s._file_id, s._line, s.sale_id)
-            order by o._file_id, o._line limit 1
-        ) as e on true
-    """)
+        where s.sold_at >= %(since)s or s._arrived_at >= %(since)s
+            or p.photo_id is null or r.sale_id is not null
+            or not (s.amount > %(min_amount)s and s.amount <= %(max_amount)s)
+            or s.currency <> all(%(currencies)s)
+"""
+MAX_SALE_AMOUNT = 100_000
+
+
+@suite("raw_sales", "raw", WARNING, "raw.sales")
+def raw_sales(conn, as_of: datetime) -> Check:
+    """Sales: unique sale ids, one sale per event (a re-exported file repeats earlier sales under
+    new sale ids), every sale of a known photo, amounts positive, currencies with fx rates.
+    The frame holds the recent sales (sold or arrived in the last ``RECENT_DAYS``: the
+    increment) and, from every sale, those that PostgreSQL finds breaking a whole-table rule
+    (unknown photo, a repeat and the sale it repeats, amount out of range, currency without
+    rates): not a frame of every sale. ``sale_id`` is the primary key of ``raw.sales``."""
     currencies = sorted(query(conn, "select distinct currency from raw.fx_rates")["currency"].tolist()) or ["USD"]
+    df = query(conn, SALE_ROWS, {"since": as_of - timedelta(days=RECENT_DAYS), "min_amount": 0,
+                                 "max_amount": MAX_SALE_AMOUNT, "currencies": currencies})
     return Check(df, [
         expect(E.ExpectColumnValuesToBeUnique, "Every sale_id appears once.", column="sale_id"),
         expect(E.ExpectCompoundColumnsToBeUnique,
@@ -142,7 +168,7 @@ def raw_sales(conn, as_of: datetime) -> Check:
         no_problem("Every sale is of a photo in raw.photos (referential integrity sales -> photos).",
                    "unknown_photo"),
         expect(E.ExpectColumnValuesToBeBetween, "Sale amounts are positive and below 100,000.",
-               column="amount", min_value=0, strict_min=True, max_value=100_000),
+               column="amount", min_value=0, strict_min=True, max_value=MAX_SALE_AMOUNT),
         expect(E.ExpectColumnValuesToBeInSet, "Every sale's currency has fx rates (raw.fx_rates).",
                column="currency", value_set=currencies),
     ], ("sale_id",))
@@ -285,17 +311,26 @@ def raw_region_consents(conn, as_of: datetime) -> Check:
 
 # ---- scores (the AI scan) --------------------------------------------------------------------
 
+DECISIONS = ("under_review", "changes_required", "not_suitable", "removed")  # the scan's four
+
+
 @suite("licensing_scores", "scores", CRITICAL, "licensing.scores")
 def licensing_scores(conn, as_of: datetime) -> Check:
     """The AI scan's output: probabilities in [0, 1], known decisions, every score from a
-    registered model version."""
+    registered model version. The frame holds the scores of the last ``RECENT_DAYS`` (the
+    scan's increment) and, from every score, those PostgreSQL finds breaking a whole-table
+    rule (an unregistered model; the table's own constraints keep probabilities and decisions
+    in range): not a frame of every score."""
     df = query(conn, """
         select s.photo_id, s.model_version, s.p_suitable::float8 as p_suitable, s.p_sale::float8 as p_sale, s.decision,
             case when m.version is null then 'score of ' || s.photo_id || ' by unregistered model ' || s.model_version end
                 as unknown_model
         from licensing.scores as s
         left join licensing.model_versions as m on m.version = s.model_version
-    """)
+        where s.scored_at >= %(since)s or m.version is null
+            or s.p_suitable is null or not (s.p_suitable between 0 and 1 and s.p_sale between 0 and 1)
+            or s.decision <> all(%(decisions)s)
+    """, {"since": as_of - timedelta(days=RECENT_DAYS), "decisions": list(DECISIONS)})
     return Check(df, [
         expect(E.ExpectColumnValuesToBeBetween, "p_suitable is a probability in [0, 1].",
                column="p_suitable", min_value=0, max_value=1),
@@ -303,7 +338,7 @@ def licensing_scores(conn, as_of: datetime) -> Check:
                column="p_sale", min_value=0, max_value=1),
         expect(E.ExpectColumnValuesToNotBeNull, "Every score has p_suitable.", column="p_suitable"),
         expect(E.ExpectColumnValuesToBeInSet, "Decisions are the scan's four.",
-               column="decision", value_set=["under_review", "changes_required", "not_suitable", "removed"]),
+               column="decision", value_set=list(DECISIONS)),
         no_problem("Every score comes from a model version in licensing.model_versions.", "unknown_model"),
     ], ("photo_id", "model_version"))
 
@@ -329,38 +364,81 @@ def psi_from_fractions(reference: list[float], current: list[float], eps: float 
     return round(total, 6)
 
 
+# The latest score of each photo, binned in PostgreSQL: per score column and bin count, how
+# many photos uploaded before and in the last RECENT_DAYS fall in each bin. width_bucket over
+# the bins' lower bounds is pandas.cut(..., right=False) with the last bin closed at 1.
+SCORE_BINS = """
+        with latest as (
+            select distinct on (s.photo_id) s.p_suitable::float8 as p_suitable, s.p_sale::float8 as p_sale,
+                coalesce(p.uploaded_at >= %(since)s, false) as is_recent
+            from licensing.scores as s join raw.photos as p on p.photo_id = s.photo_id
+            order by s.photo_id, s.scored_at desc
+        ),
+        binned as (
+            select is_recent,
+                width_bucket(least(greatest(p_suitable, 0), 1), %(suitable_training)s::float8[]) as suitable_training,
+                width_bucket(least(greatest(p_suitable, 0), 1), %(default_edges)s::float8[]) as suitable_default,
+                width_bucket(least(greatest(p_sale, 0), 1), %(sale_training)s::float8[]) as sale_training,
+                width_bucket(least(greatest(p_sale, 0), 1), %(default_edges)s::float8[]) as sale_default
+            from latest
+        )
+        select is_recent, grouping(suitable_training) = 0 as st, grouping(suitable_default) = 0 as sd,
+            grouping(sale_training) = 0 as pt, grouping(sale_default) = 0 as pd,
+            coalesce(suitable_training, suitable_default, sale_training, sale_default) as bin, count(*) as n
+        from binned
+        group by grouping sets ((is_recent, suitable_training), (is_recent, suitable_default),
+                                (is_recent, sale_training), (is_recent, sale_default))
+"""
+
+
+def _lower_bounds(bins: int) -> list[float]:
+    return [i / bins for i in range(bins)]
+
+
+def _fractions(counts: dict[int, int], bins: int) -> list[float]:
+    total = sum(counts.values())
+    return [counts.get(i, 0) / total if total else 0.0 for i in range(1, bins + 1)]
+
+
 @suite("licensing_score_drift", "scores", WARNING, "licensing.scores")
 def licensing_score_drift(conn, as_of: datetime) -> Check:
     """Score drift: population stability index of the champion's scores of recent uploads
     against the training distribution (licensing.model_versions.metrics
-    ``score_distribution``) or, without one, against the scores of earlier uploads."""
+    ``score_distribution``) or, without one, against the scores of earlier uploads.
+    PostgreSQL bins the latest score of each photo (recent and earlier uploads); the frame
+    holds one row per score column, not a score per photo."""
     since = as_of - timedelta(days=RECENT_DAYS)
-    scores = query(conn, """
-        select distinct on (s.photo_id) s.photo_id, s.model_version, s.p_suitable::float8 as p_suitable,
-            s.p_sale::float8 as p_sale, p.uploaded_at >= %(since)s as is_recent
-        from licensing.scores as s join raw.photos as p on p.photo_id = s.photo_id
-        order by s.photo_id, s.scored_at desc
-    """, {"since": since})
     champion = query(conn, "select version, metrics from licensing.model_versions where is_champion")
     training = {}
     if len(champion):
         training = (champion["metrics"].iloc[0] or {}).get("score_distribution") or {}
+    columns = {"p_suitable": ("suitable", "st", "sd"), "p_sale": ("sale", "pt", "pd")}
+    training_bins = {c: len((training.get(c) or {}).get("fractions") or []) or PSI_BINS for c in columns}
+    counts = query(conn, SCORE_BINS, {
+        "since": since, "default_edges": _lower_bounds(PSI_BINS),
+        **{f"{short}_training": _lower_bounds(training_bins[c]) for c, (short, _, _) in columns.items()},
+    })
     rows = []
-    for column in ("p_suitable", "p_sale"):
-        recent = scores.loc[scores["is_recent"].astype(bool), column] if len(scores) else []
+    for column, (_, training_flag, default_flag) in columns.items():
+        binned = {}  # (training or default bins, is_recent) -> {bin: photos}
+        for r in counts.itertuples():
+            for kind, flag in (("training", training_flag), ("default", default_flag)):
+                if getattr(r, flag) and r.bin is not None and not pd.isna(r.bin):
+                    binned.setdefault((kind, bool(r.is_recent)), {})[int(r.bin)] = int(r.n)
+        recent_rows = sum(binned.get(("default", True), {}).values())
         dist = training.get(column) or {}
-        if dist.get("fractions") and len(recent) >= PSI_MIN_ROWS:
-            bins = len(dist["fractions"])
-            edges = [i / bins for i in range(bins + 1)]
-            edges[-1] = 1.0 + 1e-9
-            cur = pd.cut(pd.Series(recent, dtype="float64").clip(0, 1), edges, right=False)
-            value = psi_from_fractions(dist["fractions"], list(cur.value_counts(normalize=True, sort=False)))
+        if dist.get("fractions") and recent_rows >= PSI_MIN_ROWS:
+            current = _fractions(binned.get(("training", True), {}), training_bins[column])
+            value = psi_from_fractions(dist["fractions"], current)
             reference = "training distribution of the champion"
         else:
-            older = scores.loc[~scores["is_recent"].astype(bool), column] if len(scores) else []
-            value = psi(older, recent)
+            older = sum(binned.get(("default", False), {}).values())
+            value = None
+            if older >= PSI_MIN_ROWS and recent_rows >= PSI_MIN_ROWS:
+                value = psi_from_fractions(_fractions(binned[("default", False)], PSI_BINS),
+                                           _fractions(binned[("default", True)], PSI_BINS))
             reference = f"scores of photos uploaded before {since.date()}"
-        rows.append({"score": column, "psi": value, "reference": reference, "recent_rows": len(recent)})
+        rows.append({"score": column, "psi": value, "reference": reference, "recent_rows": recent_rows})
     df = pd.DataFrame(rows)
     df["psi"] = df["psi"].astype("float64")
     return Check(df, [

@@ -22,10 +22,10 @@ def photo_bytes(n: int) -> bytes:
     return out.getvalue()
 
 
-def insert(conn, table: str, rows: list[dict], file_id: int = 1) -> None:
+def insert(conn, table: str, rows: list[dict], file_id: int = 1, arrived_at: datetime = AS_OF) -> None:
     with conn.cursor() as cur:
         for line, row in enumerate(rows, start=2):
-            row = {**row, "_file_id": file_id, "_line": line, "_arrived_at": AS_OF}
+            row = {**row, "_file_id": file_id, "_line": line, "_arrived_at": arrived_at}
             columns = ", ".join(row)
             cur.execute(
                 f"insert into {table} ({columns}) values ({', '.join(['%s'] * len(row))})", list(row.values())

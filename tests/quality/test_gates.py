@@ -1,7 +1,9 @@
 """Quality gates against the real database: each stage passes on clean data, and each
 critical suite stops its gate (so the tasks and Asset events after it do not run)."""
+from datetime import timedelta
+
 import pytest
-from quality_helpers import AS_OF, clean_raw, clean_settlement, insert, plant_problems, results
+from quality_helpers import AS_OF, clean_raw, clean_settlement, insert, landing_file, plant_problems, results
 
 from lightbox.quality.gates import QualityGateFailed, run_gate
 
@@ -183,3 +185,120 @@ def test_cli_run_results_and_docs(conn, lightbox_home, capsys):
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "settlement_ledger" in out and "cli-1" in out and "index.html" in out
+
+
+def test_raw_sales_checks_the_increment_and_old_rule_breakers(conn, lightbox_home):
+    """raw_sales loads the recent sales and, from the whole table, only the sales PostgreSQL
+    finds breaking a rule: old problems still fail it, old clean sales stay out of the frame."""
+    from lightbox.quality.suites import RECENT_DAYS, raw_sales
+
+    data = clean_raw(conn)
+    old = AS_OF - timedelta(days=400)
+    assert old < AS_OF - timedelta(days=RECENT_DAYS)
+
+    def sale(sale_id, photo_id, days, amount="9.99", currency="USD"):
+        return {"sale_id": sale_id, "photo_id": photo_id, "sold_at": old - timedelta(days=days),
+                "license_type": "standard", "amount": amount, "currency": currency}
+
+    first = [sale("o-clean", "p0001", 0), sale("o-first", "p0002", 1, "7.50", "EUR"),
+             sale("o-unknown", "p-gone", 2), sale("o-amount", "p0003", 3, "250000"), sale("o-jpy", "p0004", 4, "5", "JPY")]
+    insert(conn, "raw.sales", first, landing_file(conn, "sales", "sales/sales_2025_a.csv", len(first)), arrived_at=old)
+    again = [sale("o-repeat", "p0002", 1, "7.50", "EUR")]
+    insert(conn, "raw.sales", again, landing_file(conn, "sales", "sales/sales_2025_b.csv", 1),
+           arrived_at=old + timedelta(days=20))
+
+    frame = set(raw_sales(conn, AS_OF).frame["sale_id"])
+    assert "o-clean" not in frame
+    assert {"o-first", "o-repeat", "o-unknown", "o-amount", "o-jpy"} <= frame
+    assert {s["sale_id"] for s in data["sales"]} <= frame  # the recent sales: the increment
+
+    outcome = run_gate("raw", "run-old-sales", AS_OF)
+    assert not outcome["raw_sales"]["success"]
+    failures = {m: s for m, s in _failures(conn, "raw_sales")}
+    text = " ".join(m + s for m, s in failures.items())
+    assert "sale o-repeat repeats sale o-first (same photo, sold_at, amount and currency; sales/sales_2025_b.csv)" in text
+    assert "sale o-unknown is of unknown photo p-gone" in text
+    assert "o-amount" in failures["Sale amounts are positive and below 100,000."]
+    assert "o-jpy" in failures["Every sale's currency has fx rates (raw.fx_rates)."]
+    assert "o-first" in failures["A sale is one event: the same photo sold at the same instant for the same amount "
+                                 "twice means a sales file was exported again under new sale ids."]
+    assert "o-clean" not in text
+
+
+def _old_drift(conn, since, training):
+    """licensing_score_drift as it was: every photo's latest score in pandas."""
+    import pandas as pd
+
+    from lightbox.quality.suites import PSI_MIN_ROWS, psi, psi_from_fractions, query
+
+    scores = query(conn, """
+        select distinct on (s.photo_id) s.photo_id, s.p_suitable::float8 as p_suitable, s.p_sale::float8 as p_sale,
+            p.uploaded_at >= %(since)s as is_recent
+        from licensing.scores as s join raw.photos as p on p.photo_id = s.photo_id
+        order by s.photo_id, s.scored_at desc""", {"since": since})
+    out = {}
+    for column in ("p_suitable", "p_sale"):
+        recent = scores.loc[scores["is_recent"].astype(bool), column]
+        dist = training.get(column) or {}
+        if dist.get("fractions") and len(recent) >= PSI_MIN_ROWS:
+            bins = len(dist["fractions"])
+            edges = [i / bins for i in range(bins + 1)]
+            edges[-1] = 1.0 + 1e-9
+            cur = pd.cut(pd.Series(recent, dtype="float64").clip(0, 1), edges, right=False)
+            out[column] = psi_from_fractions(dist["fractions"], list(cur.value_counts(normalize=True, sort=False)))
+        else:
+            out[column] = psi(scores.loc[~scores["is_recent"].astype(bool), column], recent)
+    return out, int(scores["is_recent"].astype(bool).sum())
+
+
+def test_score_drift_bins_in_sql_like_pandas(conn, lightbox_home):
+    """licensing_score_drift bins the scores in PostgreSQL: the same index as binning every
+    score in pandas, on bin edges too, with and without a training distribution."""
+    import json
+    import random
+
+    from lightbox.quality.suites import RECENT_DAYS, licensing_score_drift
+
+    data = clean_raw(conn)
+    rng = random.Random(5)
+    photos = [{**data["photos"][0], "photo_id": f"pr{n:03d}", "uploaded_at": AS_OF - timedelta(days=n % 20)}
+              for n in range(50)]
+    insert(conn, "raw.photos", photos, landing_file(conn, "photos", "photos/recent.csv", len(photos)))
+    edges = [0, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.9, 1]
+    with conn.cursor() as cur:
+        cur.execute("insert into licensing.model_versions (version, trained_at, is_champion, artifact_uri) "
+                    "values ('v1', now(), true, 'file:///m')")
+        for n, pid in enumerate([p["photo_id"] for p in data["photos"] + photos]):
+            recent = pid.startswith("pr")
+            for version, hours in (("v0", 48), ("v1", 1)):  # the later score counts
+                p = rng.choice(edges) if n % 3 == 0 else rng.betavariate(5 if recent else 2, 2)
+                cur.execute("insert into licensing.scores (photo_id, model_version, p_suitable, p_sale, decision, "
+                            "scored_at) values (%s, %s, %s, %s, 'under_review', now() - %s * interval '1 hour')",
+                            (pid, version, p, rng.choice(edges), hours))
+    since = AS_OF - timedelta(days=RECENT_DAYS)
+    for training in ({}, {"p_suitable": {"fractions": [0.1, 0.2, 0.3, 0.25, 0.15]}}):
+        with conn.cursor() as cur:
+            cur.execute("update licensing.model_versions set metrics = %s where version = 'v1'",
+                        (json.dumps({"score_distribution": training}),))
+        frame = licensing_score_drift(conn, AS_OF).frame.set_index("score")
+        expected, recent_rows = _old_drift(conn, since, training)
+        for column, value in expected.items():
+            assert value is not None and frame.loc[column, "psi"] == pytest.approx(value, abs=1e-6), (training, column)
+            assert frame.loc[column, "recent_rows"] == recent_rows == 65  # 50 new, 15 of clean_raw's
+
+
+def test_scores_frame_is_the_increment_and_old_rule_breakers(conn, lightbox_home):
+    from lightbox.quality.suites import licensing_scores
+
+    clean_raw(conn)
+    with conn.cursor() as cur:
+        cur.execute("insert into licensing.model_versions (version, trained_at, is_champion, artifact_uri) "
+                    "values ('v1', now(), true, 'file:///m')")
+        for pid, version, scored in (("p0001", "v1", AS_OF - timedelta(days=1)), ("p0002", "v1", AS_OF - timedelta(days=400)),
+                                     ("p0003", "v0-gone", AS_OF - timedelta(days=400))):
+            cur.execute("insert into licensing.scores (photo_id, model_version, p_suitable, p_sale, decision, scored_at) "
+                        "values (%s, %s, 0.5, 0.5, 'under_review', %s)", (pid, version, scored))
+    assert set(licensing_scores(conn, AS_OF).frame["photo_id"]) == {"p0001", "p0003"}
+    with pytest.raises(QualityGateFailed, match="licensing_scores"):
+        run_gate("scores", "run-old-score", AS_OF)
+    assert "score of p0003 by unregistered model v0-gone" in " ".join(s for _, s in _failures(conn, "licensing_scores"))
