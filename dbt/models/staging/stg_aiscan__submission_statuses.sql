@@ -1,3 +1,8 @@
+-- A table, built once per build: the view is the status of every submitted photo (histories,
+-- scores, queue and decisions per photo), and its tests and scan_latency_daily would evaluate
+-- it once each.
+{{ config(materialized='table', indexes=[{'columns': ['photo_id']}]) }}
+
 with
 
 source as (
