@@ -106,7 +106,7 @@ PHOTOS_SQL = """
 select p.photo_id, p.owner_id, p.uploaded_at, p.title, p.description, p.keywords, p.category,
        p.width, p.height, p.camera_make, p.camera_model, p.focal_length_mm, p.aperture, p.iso,
        p.exposure_s, p.has_people, p.has_property, p.model_release, p.property_release,
-       p.submitted_for_licensing, p.removed_from_licensing, p.exclusive, p.image_path,
+       p.submitted_for_licensing, p.removed_from_licensing, p.image_path,
        p.deleted_at, u.joined_at as owner_joined_at, (u.user_id is not null) as owner_known
 from raw.photos p
 left join raw.users u on u.user_id = p.owner_id

@@ -398,8 +398,9 @@ def photo_detail(conn, photo_id: str, ttl: float | None = None) -> dict:
             select p.photo_id, p.owner_id, p.uploaded_at, p.title, p.description, p.keywords, p.category,
                    p.width, p.height, p.camera_make, p.camera_model, p.focal_length_mm, p.aperture, p.iso,
                    p.exposure_s, p.has_people, p.has_property, p.model_release, p.property_release,
-                   p.exclusive, p.image_path, u.username, u.country, u.joined_at
+                   x.is_exclusive as exclusive, x.exclusive_source, p.image_path, u.username, u.country, u.joined_at
               from raw.photos p left join raw.users u on u.user_id = p.owner_id
+              left join licensing.photo_exclusivity x on x.photo_id = p.photo_id  -- the one rule
              where p.photo_id = %(photo_id)s
             """,
             {"photo_id": photo_id},

@@ -58,6 +58,10 @@ revoke all on licensing.review_queue, licensing.decisions from inspector_app;
 grant usage on schema licensing, raw to inspector_app;
 grant select on licensing.review_queue, licensing.scores, licensing.decisions to inspector_app;
 grant select on raw.photos, raw.users, raw.inspections to inspector_app;
+-- the photo page shows exclusivity by the one rule (licensing.photo_exclusivity), which reads
+-- support's changes and the owner's version at upload
+grant select on licensing.photo_exclusivity, licensing.photo_owner_at_upload, licensing.exclusivity_changes,
+    raw.users_history to inspector_app;
 grant update (status, claimed_by, claimed_at, decision, decision_reason, decided_at)
     on licensing.review_queue to inspector_app;
 grant insert on licensing.decisions to inspector_app;

@@ -44,3 +44,17 @@ def test_form_flow(client, conn, queue_ids, inspectors):
     r = client.post("/logout", data={"csrf_token": csrf})
     assert r.url.path == "/login" and "signed out" in r.text
     assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_photo_page_shows_exclusivity_by_the_one_rule(client, conn, queue_ids, inspectors):
+    """The page answers "is it exclusive?" as every other reader does (licensing.photo_exclusivity):
+    support's change wins over the photo's own flag."""
+    page = client.get("/login?next=/queue")
+    client.post("/login", data={"name": "alice", "password": "correct horse battery",
+                                "csrf_token": _csrf(page.text), "next": "/queue"})
+    photo = queue_ids[2]
+    assert re.search(r"<th>Exclusive</th><td>no \(photo\)</td>", client.get(f"/photos/{photo}").text)
+    with conn.cursor() as cur:
+        cur.execute("""insert into licensing.exclusivity_changes (photo_id, exclusive, previous_exclusive, changed_by, reason)
+                       values (%s, true, false, 'support', 'exclusive contract signed')""", (photo,))
+    assert re.search(r"<th>Exclusive</th><td>yes \(support change\)</td>", client.get(f"/photos/{photo}").text)
