@@ -72,6 +72,61 @@ def _match_in_worker(data: bytes):
         return ("rejected", f"bad_image: {type(exc).__name__}: {exc}"[:500])
 
 
+def _match_batch_in_worker(bodies: list[bytes]) -> list:
+    return [_match_in_worker(data) for data in bodies]
+
+
+class _HashBatcher:
+    """Image bodies go to the hash processes in batches. A pool call per image costs the
+    crawler a pickle, a pipe write and a result hand-off through the pool's threads, which
+    compete with the event loop for the GIL: measured, that made the crawler's CPU per request
+    half as much again end to end as fetch-only. Here a body goes at once while the processes
+    have room (two batches in flight per process: one hashing, one queued behind it, so a
+    process never idles while a result travels back), and otherwise waits for the next batch to
+    return, with everything else that arrived meanwhile (up to ``max_batch``): no timer, no
+    added latency when the processes keep up, fewer and larger hand-offs when they do not."""
+
+    def __init__(self, executor, workers: int, max_batch: int = 32):
+        self.executor = executor
+        self.slots = 2 * max(1, workers)
+        self.max_batch = max_batch
+        self.pending: list[tuple[bytes, asyncio.Future]] = []
+        self.in_flight = 0
+
+    def match(self, body: bytes) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((body, future))
+        if self.in_flight < self.slots:
+            self._send()
+        return future
+
+    def _send(self) -> None:
+        batch, self.pending = self.pending[:self.max_batch], self.pending[self.max_batch:]
+        if not batch:
+            return
+        self.in_flight += 1
+        try:
+            done = asyncio.wrap_future(self.executor.submit(_match_batch_in_worker, [body for body, _ in batch]))
+        except Exception as exc:  # noqa: BLE001 - a broken pool fails these images, not the shard
+            self.in_flight -= 1
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        done.add_done_callback(lambda outcome: self._returned(batch, outcome))
+
+    def _returned(self, batch, outcome: asyncio.Future) -> None:
+        self.in_flight -= 1
+        error = outcome.exception()
+        for i, (_, future) in enumerate(batch):
+            if not future.done():
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(outcome.result()[i])
+        while self.pending and self.in_flight < self.slots:
+            self._send()
+
+
 def start_hash_pool(matcher, workers: int):
     """A pool of forked processes that match with ``matcher``, started before any thread of
     the crawl exists (forking a threaded process is how locks get stuck)."""
@@ -221,6 +276,7 @@ class ShardCrawler:
         self.query_variants: Counter = Counter()
         self.process_pool = process_pool
         self.pool = None if process_pool else ThreadPoolExecutor(self.limits.hash_workers, thread_name_prefix="hash")
+        self.batcher: _HashBatcher | None = None  # made on the event loop, with the first image
         # the dispatcher's state
         self.hosts: dict[str, _HostQueue] = defaultdict(_HostQueue)
         self.agenda: list = []  # heap of (when, seq, host): hosts that may have work to start then
@@ -569,7 +625,9 @@ class ShardCrawler:
         self.hashing += 1
         try:
             if self.process_pool is not None:
-                outcome, value = await loop.run_in_executor(self.process_pool, _match_in_worker, result.body)
+                if self.batcher is None:
+                    self.batcher = _HashBatcher(self.process_pool, self.limits.hash_workers)
+                outcome, value = await self.batcher.match(result.body)
             else:
                 global _WORKER_MATCHER
                 _WORKER_MATCHER = self.matcher
