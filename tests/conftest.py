@@ -86,6 +86,17 @@ def db_url(warehouse_template, monkeypatch) -> str:
     _drop(name)
 
 
+@pytest.fixture(autouse=True)
+def no_stale_task_warehouse():
+    """A task's pre_execute points lightbox.db at the Airflow connection's database and its
+    post_execute lets go, but a task that fails or is skipped never reaches post_execute: in
+    a worker that process ends; under dag.test() it is this one. Every test starts and ends
+    without a task's warehouse."""
+    db.use_warehouse(None)
+    yield
+    db.use_warehouse(None)
+
+
 @pytest.fixture
 def scratch_db_url(warehouse_template) -> str:
     """A second fresh warehouse database (for comparing a run with one from scratch); the
@@ -154,10 +165,7 @@ def run_dag(airflow_metadata, db_url):
             DagBundlesManager().sync_bundles_to_db(session=session)
         sync_bag_to_db(bag, "dags-folder", None)
         dag = bag.get_dag(dag_id)
-        try:
-            dag_run = dag.test(run_conf=conf, logical_date=logical_date)
-        finally:
-            db.use_warehouse(None)  # a failed task skips post_execute: no stale warehouse
+        dag_run = dag.test(run_conf=conf, logical_date=logical_date)
         states: dict[str, str] = {}
         order = ["failed", "upstream_failed", "skipped", "success"]
         with create_session() as session:
