@@ -116,7 +116,7 @@ class _HashBatcher:
 
     def _returned(self, batch, outcome: asyncio.Future) -> None:
         self.in_flight -= 1
-        error = outcome.exception()
+        error = asyncio.CancelledError() if outcome.cancelled() else outcome.exception()
         for i, (_, future) in enumerate(batch):
             if not future.done():
                 if error is not None:
