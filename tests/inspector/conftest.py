@@ -132,6 +132,19 @@ def make_client(app):
         c.close()
 
 
+def assert_pool_refuses(url: str) -> None:
+    """The app's connection pool refuses to hand out a connection of this login."""
+    from lightbox.inspector.pool import ConnectionPool, UnsafeDatabaseRole
+
+    pool = ConnectionPool(url, size=1)
+    try:
+        with pytest.raises(UnsafeDatabaseRole):
+            with pool.connection():
+                pass
+    finally:
+        pool.close()
+
+
 def api_login(client, name: str, password: str = PASSWORD) -> str:
     """Sign in through the API; returns the CSRF token."""
     r = client.post("/api/login", json={"name": name, "password": password})

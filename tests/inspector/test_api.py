@@ -2,7 +2,7 @@
 and what a decision writes (queue row + training label)."""
 from __future__ import annotations
 
-import pytest
+from inspector.conftest import assert_pool_refuses  # tests/inspector (a package under tests/)
 
 
 def test_claim_decide_release_round_trip(client, conn, queue_ids, inspectors, login):
@@ -124,12 +124,4 @@ def test_openapi_and_least_privilege_role(app, client, queue_ids, inspectors, lo
 
 
 def test_the_app_refuses_a_superuser_connection(db_url):
-    from lightbox.inspector.pool import ConnectionPool, UnsafeDatabaseRole
-
-    pool = ConnectionPool(db_url, size=2)  # the test server's superuser
-    try:
-        with pytest.raises(UnsafeDatabaseRole):
-            with pool.connection():
-                pass
-    finally:
-        pool.close()
+    assert_pool_refuses(db_url)  # the test server's superuser

@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
-from inspector.conftest import PASSWORD, tiny_jpeg  # tests/inspector (a package under tests/)
+from inspector.conftest import PASSWORD, assert_pool_refuses, tiny_jpeg  # tests/inspector (a package under tests/)
 from lightbox.inspector import accounts
 
 
@@ -228,11 +228,7 @@ def test_the_served_app_ignores_x_forwarded_for_from_a_local_client(db_url, conn
 
 
 def test_the_app_refuses_a_login_that_may_become_the_superuser_or_owns_the_queue(db_url, conn):
-    from lightbox.inspector.pool import (
-        ConnectionPool,
-        UnsafeDatabaseRole,
-        inspector_url,
-    )
+    from lightbox.inspector.pool import inspector_url
 
     name = f"lbt_member_{uuid.uuid4().hex[:8]}"
     with conn.cursor() as cur:
@@ -240,12 +236,8 @@ def test_the_app_refuses_a_login_that_may_become_the_superuser_or_owns_the_queue
         cur.execute("select relowner::regrole::text from pg_class where oid = 'licensing.review_queue'::regclass")
         owner = cur.fetchone()[0]
         cur.execute(f"grant {owner} to {name}")  # may become the queue's owner (and, here, the superuser)
-    pool = ConnectionPool(inspector_url(db_url, password="").replace("lightbox_inspector", name), size=1)
     try:
-        with pytest.raises(UnsafeDatabaseRole):
-            with pool.connection():
-                pass
+        assert_pool_refuses(inspector_url(db_url, password="").replace("lightbox_inspector", name))
     finally:
-        pool.close()
         with conn.cursor() as cur:
             cur.execute(f"drop role {name}")
